@@ -1,0 +1,165 @@
+# whittle: container image minimiser and boot-time optimiser.
+# GNU make. Targets: all (default), check, asan, static, format, clean, install.
+# Switches: WITH_OSTREE=1, WITH_ISAL=0|1 (default: 1 when libisal is found).
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Wwrite-strings -Wno-format-nonliteral
+CSTD := -std=gnu11 -D_GNU_SOURCE
+OPT ?= -O2 -g
+HARDEN ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD ?= -pie -Wl,-z,relro,-z,now
+SAN ?=
+
+WITH_ISAL ?= $(shell $(PKG_CONFIG) --exists libisal && echo 1 || echo 0)
+WITH_OSTREE ?= 0
+STATIC ?= 0
+
+BUILDER_PKGS := libarchive json-c libzstd libcrypto zlib
+RUNTIME_PKGS := json-c libseccomp
+BENCH_PKGS := json-c
+ifeq ($(WITH_ISAL),1)
+BUILDER_PKGS += libisal
+FEATURE_CFLAGS += -DWITH_ISAL=1
+endif
+ifeq ($(WITH_OSTREE),1)
+BUILDER_PKGS += ostree-1
+FEATURE_CFLAGS += -DWITH_OSTREE=1
+endif
+# whittle's build step also compiles seccomp allowlists to BPF.
+BUILDER_PKGS += libseccomp
+
+ifeq ($(STATIC),1)
+PKG_STATIC := --static
+HARDEN_LD := -static-pie -Wl,-z,relro,-z,now
+endif
+
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pkg_libs = $(shell $(PKG_CONFIG) $(PKG_STATIC) --libs $(1))
+
+CPPFLAGS += -Icommon -include common/prelude.h -DWH_VERSION='"$(VERSION)"' \
+	-DWH_PROFILE_DIR='"$(PREFIX)/share/whittle/profiles"' $(FEATURE_CFLAGS)
+CFLAGS := $(CSTD) $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(HARDEN_LD) $(SAN) $(EXTRA_LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+BUILDER_SRC := $(filter-out builder/main.c,$(wildcard builder/*.c))
+RUNTIME_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+INIT_SRC := $(wildcard runtime/init/*.c)
+BENCH_SRC := $(filter-out benchmarks/main.c,$(wildcard benchmarks/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBBUILDER := $(BUILD)/libbuilder.a
+LIBRUNTIME := $(BUILD)/libruntime.a
+LIBBENCH := $(BUILD)/libbench.a
+
+PROGRAMS := $(BUILD)/whittle
+ifneq ($(wildcard runtime/main.c),)
+PROGRAMS += $(BUILD)/whittle-run
+endif
+ifneq ($(INIT_SRC),)
+PROGRAMS += $(BUILD)/whittle-init
+endif
+ifneq ($(wildcard benchmarks/main.c),)
+PROGRAMS += $(BUILD)/whittle-bench
+endif
+
+# Unit tests: test_run_* link the runtime, test_bench_* the benchmark
+# harness, test_init_* whittle-init's objects, the rest the builder.
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all check check-unit check-integration asan static format clean install fuzz
+all: $(PROGRAMS) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pkg_cflags,$(BUILDER_PKGS) $(RUNTIME_PKGS)) -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBBUILDER): $(call obj,$(BUILDER_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBRUNTIME): $(call obj,$(RUNTIME_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBBENCH): $(call obj,$(BENCH_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/whittle: $(call obj,builder/main.c) $(LIBBUILDER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+$(BUILD)/whittle-run: $(call obj,runtime/main.c) $(LIBRUNTIME) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(RUNTIME_PKGS))
+$(BUILD)/whittle-bench: $(call obj,benchmarks/main.c) $(LIBBENCH) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BENCH_PKGS)) -lm
+
+# whittle-init: static, no heap after start-up, nothing but libc.
+INIT_CFLAGS := $(CSTD) -Os $(WARN) -fno-asynchronous-unwind-tables -ffunction-sections \
+	-fdata-sections -fno-stack-protector -MMD -MP
+$(BUILD)/init/%.o: runtime/init/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -Icommon -include common/prelude.h -DWH_VERSION='"$(VERSION)"' $(INIT_CFLAGS) -c $< -o $@
+$(BUILD)/whittle-init: $(patsubst runtime/init/%.c,$(BUILD)/init/%.o,$(INIT_SRC))
+	$(CC) -static -Wl,--gc-sections -s -o $@ $^
+
+$(BUILD)/tests/test_run_%: $(BUILD)/tests/unit/test_run_%.o $(LIBRUNTIME) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(RUNTIME_PKGS))
+$(BUILD)/tests/test_bench_%: $(BUILD)/tests/unit/test_bench_%.o $(LIBBENCH) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BENCH_PKGS)) -lm
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBBUILDER) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBBUILDER) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+
+check-unit: $(UNIT_BINS)
+	tests/run-unit $(UNIT_BINS)
+
+check-integration: all
+	tests/run-integration
+
+# Everything: unit tests, the same unit tests under ASan+UBSan, integration.
+check: all
+	$(MAKE) --no-print-directory check-unit
+	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory check-integration
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		HARDEN= HARDEN_LD= SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		check-unit
+
+static:
+	$(MAKE) --no-print-directory BUILD=build-static STATIC=1 WITH_ISAL=0 WITH_OSTREE=0 \
+		build-static/whittle
+
+fuzz:
+	tests/fuzz/build
+
+format:
+	clang-format -i $(wildcard common/*.[ch] builder/*.[ch] runtime/*.[ch] \
+		runtime/init/*.[ch] benchmarks/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch] \
+		tests/fuzz/*.[ch])
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/whittle/profiles
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/whittle/profiles/
+
+clean:
+	rm -rf build build-asan build-static build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

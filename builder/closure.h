@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * The closure: from the roots (image entrypoint+cmd resolved on PATH, the
+ * profile's entrypoint, keep entries and needed features) decide every
+ * path the workload needs, marking entries in the index with the reason
+ * they are kept (e.g. "DT_NEEDED of /usr/bin/python3", "feature nss",
+ * "keep /app/**"). Synthesises entries a feature requires but the image
+ * lacks (e.g. /tmp 1777).
+ */
+#include "err.h"
+#include "index.h"
+#include "profile.h"
+
+struct wh_closure_input {
+        const struct wh_profile *profile; /* merged profile (with CLI --keep/--need) */
+        char **entrypoint;                /* effective Entrypoint (may be NULL) */
+        char **cmd;                       /* effective Cmd (may be NULL) */
+        char **env;                       /* effective Env ("PATH=..." used for lookups) */
+        const char *user;                 /* effective User (may be NULL) */
+        const char *workdir;              /* effective WorkingDir (may be NULL) */
+};
+
+struct wh_closure_stats {
+        uint64_t kept_files, kept_bytes;
+        uint64_t dropped_files, dropped_bytes;
+};
+
+/* Marks kept entries in idx. Warnings (e.g. an unresolvable DT_NEEDED) go to wh_warn. */
+int wh_closure_run(struct wh_index *idx, const struct wh_closure_input *in,
+                   struct wh_closure_stats *stats, struct wh_err *err);
+
+/*
+ * Glob matching on cleaned paths: '*' and '?' stay within a component,
+ * '**' spans components ("usr/lib/**" matches everything below usr/lib),
+ * '[...]' classes. pattern and path are both without a leading '/'.
+ */
+int wh_glob_match(const char *pattern, const char *path);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * Workload profiles: JSON documents that say what a workload needs
+ * (format in profiles/README.md). Loading resolves "extends" and merges;
+ * every error names the file, the field and, for syntax, line and column.
+ */
+#include "err.h"
+
+struct wh_profile {
+        char *name;          /* owned */
+        char *description;   /* owned, may be NULL */
+        char **entrypoint;   /* owned strv; NULL when not set */
+        char **cmd;          /* owned strv; NULL when not set */
+        char **keep;         /* owned strv, never NULL (may be empty) */
+        char **drop;         /* owned strv, never NULL */
+        char **needs;        /* owned strv, never NULL; "feature" or "feature:arg" */
+        char **env;          /* owned strv, never NULL; "NAME=value" */
+        char *user;          /* owned, may be NULL */
+        char *workdir;       /* owned, may be NULL */
+        char **sources;      /* owned strv: the files loaded, in order (for reports) */
+};
+
+/* The known feature names, NULL-terminated (for validation and --help). */
+extern const char *const wh_feature_names[];
+
+/* An empty profile (all lists empty, not NULL). Caller owns. */
+struct wh_profile *wh_profile_new(void);
+struct wh_profile *wh_profile_free(struct wh_profile *p);
+
+/*
+ * Loads NAME or FILE. A value with a '/' or ending in ".json" is a file;
+ * otherwise NAME.json is looked up in each of search_dirs (NULL-terminated)
+ * in order. "extends" is resolved the same way, relative names first in
+ * the directory of the extending file; cycles are an error.
+ */
+int wh_profile_load(const char *name_or_file, const char *const *search_dirs,
+                    struct wh_profile **ret, struct wh_err *err);
+
+/* Parses one document (no extends resolution). what names it in errors. */
+int wh_profile_parse(const char *text, size_t len, const char *what, struct wh_profile **ret,
+                     char ***ret_extends, struct wh_err *err);
+
+/*
+ * Merges src into dst: lists are appended (duplicates dropped), scalar
+ * fields and entrypoint/cmd of src win when set.
+ */
+int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src, struct wh_err *err);
+
+/* Adds one string to a strv field (e.g. &p->keep), unless already there. */
+int wh_strv_add(char ***v, const char *s);
+
+/* Validates a feature spec ("nss", "locale:en_US.UTF-8"). */
+int wh_feature_check(const char *spec, struct wh_err *err);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for common/: numbers, paths, errors, digests, JSON helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "err.h"
+#include "fs_util.h"
+#include "json_util.h"
+#include "parse_num.h"
+#include "path_safe.h"
+#include "sha256.h"
+#include "tap.h"
+
+static void test_parse_num(void)
+{
+        int64_t v = 7;
+        is_int(wh_parse_i64("42", 0, 100, &v), 0, "parse 42");
+        is_int(v, 42, "value 42");
+        is_int(wh_parse_i64("", 0, 100, &v), -EINVAL, "empty refused");
+        is_int(wh_parse_i64("12x", 0, 100, &v), -EINVAL, "trailing junk refused");
+        is_int(wh_parse_i64(" 1", 0, 100, &v), -EINVAL, "leading space refused");
+        is_int(wh_parse_i64("101", 0, 100, &v), -ERANGE, "over max refused");
+        is_int(wh_parse_i64("99999999999999999999", INT64_MIN, INT64_MAX, &v), -ERANGE,
+               "overflow refused");
+        is_int(v, 42, "value untouched on failure");
+        uint64_t u;
+        is_int(wh_parse_u64("-1", UINT64_MAX, &u), -EINVAL, "negative unsigned refused");
+        unsigned m;
+        is_int(wh_parse_mode("1777", &m), 0, "mode 1777");
+        is_int(m, 01777, "mode value");
+        is_int(wh_parse_mode("8", &m), -EINVAL, "non-octal mode refused");
+        is_int(wh_parse_mode("17777", &m), -ERANGE, "mode too large");
+}
+
+static void clean_case(const char *in, unsigned flags, int want_r, const char *want)
+{
+        _cleanup_free_ char *out = NULL;
+        int r = wh_path_clean(in, flags, &out);
+        is_int(r, want_r, "clean '%s' returns %d", in, want_r);
+        if (want_r == 0)
+                is_str(out, want, "clean '%s' = '%s'", in, want);
+}
+
+static void test_path_clean(void)
+{
+        clean_case("usr/bin/sh", 0, 0, "usr/bin/sh");
+        clean_case("./usr//bin/./sh/", 0, 0, "usr/bin/sh");
+        clean_case("./", 0, 0, "");
+        clean_case("/etc/passwd", 0, -EINVAL, NULL);
+        clean_case("/etc/passwd", WH_PATH_ALLOW_ABS, 0, "etc/passwd");
+        clean_case("a/../../etc", 0, -EINVAL, NULL);
+        clean_case("a/../../etc", WH_PATH_ALLOW_DOTDOT, 0, "etc");
+        clean_case("/../../..", WH_PATH_ALLOW_ABS | WH_PATH_ALLOW_DOTDOT, 0, "");
+        clean_case("a/..b/c", 0, 0, "a/..b/c");
+        ok(wh_path_has_prefix("usr/lib/x", "usr/lib"), "prefix dir");
+        ok(!wh_path_has_prefix("usr/lib64/x", "usr/lib"), "prefix needs a separator");
+        ok(wh_path_has_prefix("usr/lib", "usr/lib"), "prefix equal");
+        ok(wh_path_has_prefix("x", ""), "root is prefix of all");
+}
+
+/*
+ * A tree with an absolute symlink escaping the root: both resolvers must
+ * stay inside it.
+ */
+static void test_open_in_root(void)
+{
+        char tmpl[] = "/tmp/wh-test-XXXXXX";
+        ok(mkdtemp(tmpl) != NULL, "mkdtemp");
+        _cleanup_close_ int root = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ok(root >= 0, "open root");
+        ok(mkdirat(root, "etc", 0755) == 0, "mkdir etc");
+        _cleanup_close_ int f = openat(root, "etc/passwd", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        ok(f >= 0 && write(f, "inside\n", 7) == 7, "write etc/passwd");
+        ok(symlinkat("/etc/passwd", root, "abs") == 0, "abs symlink");
+        ok(symlinkat("../../../../etc/passwd", root, "rel") == 0, "dotdot symlink");
+        ok(symlinkat("/", root, "rootlink") == 0, "root symlink");
+
+        const char *paths[] = {"abs", "rel", "rootlink/etc/passwd", "/etc/../../etc/passwd"};
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+                for (int walk = 0; walk < 2; walk++) {
+                        int fd = walk ? wh_open_in_root_walk(root, paths[i], O_RDONLY, 0)
+                                      : wh_open_in_root(root, paths[i], O_RDONLY, 0);
+                        char buf[16] = {0};
+                        ok(fd >= 0 && read(fd, buf, sizeof(buf) - 1) == 7 &&
+                                   !strcmp(buf, "inside\n"),
+                           "%s '%s' stays inside the root", walk ? "walk" : "openat2",
+                           paths[i]);
+                        if (fd >= 0)
+                                close(fd);
+                }
+        }
+        int fd = wh_open_in_root_walk(root, "abs", O_RDONLY | O_NOFOLLOW, 0);
+        ok(fd == -ELOOP, "walk with O_NOFOLLOW refuses a final symlink (%d)", fd);
+        if (fd >= 0)
+                close(fd);
+        _cleanup_close_ int parent = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        const char *base = strrchr(tmpl, '/') + 1;
+        is_int(wh_rm_rf_at(parent, base), 0, "rm -rf the tree");
+        struct stat st;
+        ok(stat(tmpl, &st) < 0 && errno == ENOENT, "tree gone");
+        ok(stat("/etc/passwd", &st) == 0, "host file untouched");
+}
+
+static void test_err(void)
+{
+        struct wh_err err = {0};
+        int r = wh_fail(&err, ENOENT, "open '%s'", "x");
+        is_int(r, -ENOENT, "wh_fail returns -errno");
+        r = wh_fail_ctx(&err, r, "layer %s", "sha256:ab");
+        is_str(err.msg, "layer sha256:ab: open 'x': No such file or directory",
+               "context is prepended");
+        wh_failx(&err, EINVAL, "bad %d", 3);
+        is_str(err.msg, "bad 3", "failx has no errno text");
+        is_int(wh_fail(NULL, EIO, "x"), -EIO, "NULL err still returns the code");
+}
+
+static void test_sha256(void)
+{
+        char d[WH_DIGEST_STR];
+        wh_sha256_digest("abc", 3, d);
+        is_str(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+               "sha256(abc)");
+        ok(wh_digest_valid(d), "digest valid");
+        ok(!wh_digest_valid("sha256:BA78"), "short/uppercase digest invalid");
+        ok(!wh_digest_valid("sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+           "other algorithm refused");
+}
+
+static void test_json(void)
+{
+        struct wh_err err = {0};
+        json_object *o = NULL;
+        const char *txt = "{\n  \"a\": 1,\n  \"b\": [\"x\", 2]\n  \"c\": 3}";
+        ok(wh_json_parse(txt, strlen(txt), "doc", &o, &err) < 0, "syntax error refused");
+        ok(strstr(err.msg, "line 4") != NULL, "syntax error names the line: %s", err.msg);
+        txt = "{\"a\": 1} x";
+        ok(wh_json_parse(txt, strlen(txt), "doc", &o, &err) < 0 &&
+                   strstr(err.msg, "column 10"),
+           "trailing data refused at its column: %s", err.msg);
+        txt = "{\"a\": 1, \"b\": [\"x\", 2], \"s\": \"t\"}";
+        ok(wh_json_parse(txt, strlen(txt), "doc", &o, &err) == 0, "valid doc parses");
+        char **v = NULL;
+        ok(wh_json_get_strv(o, "doc", "b", 1, &v, &err) < 0 && strstr(err.msg, "doc.b[1]"),
+           "wrong element type names the index: %s", err.msg);
+        const char *s = NULL;
+        ok(wh_json_get_string(o, "doc", "a", 1, &s, &err) < 0 && strstr(err.msg, "doc.a"),
+           "wrong type names the field");
+        ok(wh_json_get_string(o, "doc", "s", 1, &s, &err) == 0 && !strcmp(s, "t"),
+           "string field");
+        ok(wh_json_get_string(o, "doc", "zz", 1, &s, &err) < 0 && strstr(err.msg, "missing"),
+           "missing required field");
+        json_object_put(o);
+}
+
+int main(void)
+{
+        test_parse_num();
+        test_path_clean();
+        test_open_in_root();
+        test_err();
+        test_sha256();
+        test_json();
+        return done_testing();
+}
