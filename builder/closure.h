@@ -5,7 +5,7 @@
  * profile's entrypoint, keep entries and needed features) decide every
  * path the workload needs, marking entries in the index with the reason
  * they are kept (e.g. "DT_NEEDED of /usr/bin/python3", "feature nss",
- * "keep /app/**"). Synthesises entries a feature requires but the image
+ * "keep /app/..." for a keep glob). Synthesises entries a feature requires but the image
  * lacks (e.g. /tmp 1777).
  */
 #include "err.h"
@@ -32,7 +32,7 @@ int wh_closure_run(struct wh_index *idx, const struct wh_closure_input *in,
 
 /*
  * Glob matching on cleaned paths: '*' and '?' stay within a component,
- * '**' spans components ("usr/lib/**" matches everything below usr/lib),
+ * '**' spans components (usr/lib followed by a double-star component matches everything below usr/lib),
  * '[...]' classes. pattern and path are both without a leading '/'.
  */
 int wh_glob_match(const char *pattern, const char *path);
