@@ -18,6 +18,10 @@ struct wh_profile {
         char **env;          /* owned strv, never NULL; "NAME=value" */
         char *user;          /* owned, may be NULL */
         char *workdir;       /* owned, may be NULL */
+        char **syscalls;     /* owned strv; NULL when not set; {"default"} for "default" */
+        char **smoke_cmd;    /* owned strv; NULL when the profile has no smoke test */
+        char *smoke_expect;  /* owned, may be NULL: text smoke_cmd must print */
+        char **extends;      /* owned strv, never NULL: the top document's own "extends" */
         char **sources;      /* owned strv: the files loaded, in order (for reports) */
 };
 
@@ -43,7 +47,10 @@ int wh_profile_parse(const char *text, size_t len, const char *what, struct wh_p
 
 /*
  * Merges src into dst: lists are appended (duplicates dropped), scalar
- * fields and entrypoint/cmd of src win when set.
+ * fields and entrypoint/cmd of src win when set. Exceptions: env entries
+ * replace those of dst with the same NAME; smoke (cmd and expect) is taken
+ * whole; syscalls "default" in src wins, lists are joined, and a list
+ * replaces a "default" of dst. extends stays dst's.
  */
 int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src, struct wh_err *err);
 
@@ -52,3 +59,18 @@ int wh_strv_add(char ***v, const char *s);
 
 /* Validates a feature spec ("nss", "locale:en_US.UTF-8"). */
 int wh_feature_check(const char *spec, struct wh_err *err);
+
+/*
+ * The profile as a JSON document (a valid profile itself: "extends" and
+ * "sources" are left out). Caller owns; NULL on ENOMEM.
+ */
+char *wh_profile_to_string(const struct wh_profile *p, int pretty);
+
+/*
+ * The directories profiles are looked up in, in order: $WHITTLE_PROFILE_PATH
+ * (colon-separated), <dir of the binary>/../profiles,
+ * <dir of the binary>/../../profiles, then WH_PROFILE_DIR. Only existing
+ * directories, each once. *ret is a NULL-terminated strv the caller owns.
+ * Returns the number of directories or -errno.
+ */
+int wh_profile_search_dirs(char ***ret);

@@ -1,0 +1,1058 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Workload profiles: parsing and validation of one document, merging, and
+ * loading with "extends" resolved. The format is documented in
+ * profiles/README.md; keep the two in step.
+ */
+#include "profile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs_util.h"
+#include "json_util.h"
+#include "path_safe.h"
+
+/* Profiles are small hand-written files; the caps keep hostile ones cheap. */
+#define PROFILE_MAX_BYTES (1024 * 1024)
+#define PROFILE_MAX_LIST  4096
+#define PROFILE_NAME_MAX  64
+#define EXTENDS_MAX_DEPTH 16
+#define SYSCALL_NAME_MAX  64
+
+static const char *const profile_fields[] = {
+        "name",  "description", "extends", "entrypoint", "cmd",      "keep",  "drop",
+        "needs", "env",         "user",    "workdir",    "syscalls", "smoke", NULL,
+};
+static const char *const smoke_fields[] = {"cmd", "expect", NULL};
+
+struct wh_profile *wh_profile_new(void)
+{
+        struct wh_profile *p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->keep = calloc(1, sizeof(char *));
+        p->drop = calloc(1, sizeof(char *));
+        p->needs = calloc(1, sizeof(char *));
+        p->env = calloc(1, sizeof(char *));
+        p->extends = calloc(1, sizeof(char *));
+        p->sources = calloc(1, sizeof(char *));
+        if (!p->keep || !p->drop || !p->needs || !p->env || !p->extends || !p->sources)
+                return wh_profile_free(p);
+        return p;
+}
+
+struct wh_profile *wh_profile_free(struct wh_profile *p)
+{
+        if (!p)
+                return NULL;
+        free(p->name);
+        free(p->description);
+        wh_strv_free(p->entrypoint);
+        wh_strv_free(p->cmd);
+        wh_strv_free(p->keep);
+        wh_strv_free(p->drop);
+        wh_strv_free(p->needs);
+        wh_strv_free(p->env);
+        free(p->user);
+        free(p->workdir);
+        wh_strv_free(p->syscalls);
+        wh_strv_free(p->smoke_cmd);
+        free(p->smoke_expect);
+        wh_strv_free(p->extends);
+        wh_strv_free(p->sources);
+        free(p);
+        return NULL;
+}
+
+WH_DEFINE_CLEANUP(struct wh_profile *, wh_profile_free)
+
+static size_t strv_len(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+static int strv_push(char ***v, char *s)
+{
+        size_t n = strv_len(*v);
+        char **nv = realloc(*v, (n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        nv[n] = s;
+        nv[n + 1] = NULL;
+        *v = nv;
+        return 0;
+}
+
+int wh_strv_add(char ***v, const char *s)
+{
+        for (size_t i = 0; *v && (*v)[i]; i++)
+                if (strcmp((*v)[i], s) == 0)
+                        return 0;
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        if (strv_push(v, c) < 0) {
+                free(c);
+                return -ENOMEM;
+        }
+        return 1;
+}
+
+static int strv_dup(char *const *v, char ***ret)
+{
+        size_t n = strv_len(v);
+        _cleanup_strv_ char **c = calloc(n + 1, sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                c[i] = strdup(v[i]);
+                if (!c[i])
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Edit distance, for "did you mean" hints; long inputs get no hint. */
+static size_t edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        size_t row[65];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t cost = tolower((unsigned char)a[i - 1]) !=
+                                      tolower((unsigned char)b[j - 1]);
+                        size_t best = diag + cost;
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+/*
+ * The known word closest to s: within an edit distance of a third of its
+ * length (at least 1), else the only word s is a prefix of. NULL if none.
+ */
+static const char *nearest(const char *s, const char *const *words)
+{
+        size_t len = strlen(s), best = SIZE_MAX;
+        size_t limit = len / 3 > 1 ? len / 3 : 1;
+        const char *hit = NULL, *prefix_hit = NULL;
+        int prefixes = 0;
+        for (size_t i = 0; words[i]; i++) {
+                size_t d = edit_distance(s, words[i]);
+                if (d <= limit && d < best) {
+                        best = d;
+                        hit = words[i];
+                }
+                if (len >= 2 && strncmp(words[i], s, len) == 0) {
+                        prefixes++;
+                        prefix_hit = words[i];
+                }
+        }
+        if (hit)
+                return hit;
+        return prefixes == 1 ? prefix_hit : NULL;
+}
+
+/* "did you mean 'x'?" or the list of known words, for an error message. */
+static void hint(const char *s, const char *const *words, char *buf, size_t size)
+{
+        const char *n = nearest(s, words);
+        if (n) {
+                snprintf(buf, size, "did you mean '%s'?", n);
+                return;
+        }
+        size_t o = (size_t)snprintf(buf, size, "known:");
+        for (size_t i = 0; words[i] && o < size; i++)
+                o += (size_t)snprintf(buf + o, size - o, "%s %s", i ? "," : "", words[i]);
+}
+
+static int has_control(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return 1;
+        return 0;
+}
+
+int wh_feature_check(const char *spec, struct wh_err *err)
+{
+        const char *colon = strchr(spec, ':');
+        size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+        char name[64];
+        if (n == 0)
+                return wh_failx(err, EINVAL, "empty feature name");
+        if (n >= sizeof(name))
+                return wh_failx(err, EINVAL, "unknown feature '%.40s...'", spec);
+        memcpy(name, spec, n);
+        name[n] = '\0';
+        int found = 0;
+        for (size_t i = 0; wh_feature_names[i]; i++)
+                if (strcmp(wh_feature_names[i], name) == 0)
+                        found = 1;
+        if (!found) {
+                char h[512];
+                hint(name, (const char *const *)wh_feature_names, h, sizeof(h));
+                return wh_failx(err, EINVAL, "unknown feature '%s' (%s)", name, h);
+        }
+        if (!colon)
+                return 0;
+        /* Arguments name files inside the image (zoneinfo, locales). */
+        const char *arg = colon + 1;
+        if (!*arg)
+                return wh_failx(err, EINVAL, "feature '%s': empty argument after ':'",
+                                name);
+        if (strlen(arg) > 255)
+                return wh_failx(err, EINVAL, "feature '%s': argument too long", name);
+        for (const char *c = arg; *c; c++)
+                if (!isalnum((unsigned char)*c) && !strchr("._-+@/", *c))
+                        return wh_failx(err, EINVAL,
+                                        "feature '%s': argument '%s': character '%c' not "
+                                        "allowed (letters, digits and ._-+@/ are)",
+                                        name, arg, isprint((unsigned char)*c) ? *c : '?');
+        if (arg[0] == '/' || strstr(arg, "//"))
+                return wh_failx(err, EINVAL,
+                                "feature '%s': argument '%s' is not a relative name", name,
+                                arg);
+        _cleanup_free_ char *clean = NULL;
+        if (wh_path_clean(arg, 0, &clean) < 0 || strcmp(clean, arg) != 0)
+                return wh_failx(err, EINVAL,
+                                "feature '%s': argument '%s': '.' and '..' are not allowed",
+                                name, arg);
+        return 0;
+}
+
+/*
+ * Checks one component of a keep/drop glob: '**' only as a whole
+ * component, and every '[' closed within it. The matcher would take
+ * "lib**" as "lib*" and an open '[' literally; both are more likely typos
+ * than intent, and a backslash says "literal" explicitly.
+ */
+static int check_glob_component(const char *c, size_t len, struct wh_err *err)
+{
+        for (size_t i = 0; i < len; i++) {
+                if (c[i] == '\\') {
+                        i++;
+                        continue;
+                }
+                if (c[i] == '*' && i + 1 < len && c[i + 1] == '*' && len != 2)
+                        return wh_failx(err, EINVAL, "'**' must be a whole path component");
+                if (c[i] != '[')
+                        continue;
+                size_t j = i + 1;
+                if (j < len && (c[j] == '!' || c[j] == '^'))
+                        j++;
+                if (j < len && c[j] == ']')
+                        j++; /* a leading ']' is a member, as in fnmatch */
+                while (j < len && c[j] != ']')
+                        j += c[j] == '\\' ? 2 : 1;
+                if (j >= len)
+                        return wh_failx(
+                                err, EINVAL,
+                                "unterminated '[' in glob (write '\\[' for a literal '[')");
+                i = j;
+        }
+        return 0;
+}
+
+/*
+ * An absolute path (or glob), normalised to "/" + its cleaned form so that
+ * "/usr//bin/" and "/usr/bin" are one entry.
+ */
+static int check_path(const char *s, int glob, char **ret, struct wh_err *err)
+{
+        if (s[0] != '/')
+                return wh_failx(err, EINVAL,
+                                glob ? "expected an absolute path or glob starting with '/'"
+                                     : "expected an absolute path starting with '/'");
+        if (has_control(s))
+                return wh_failx(err, EINVAL, "control character in path");
+        for (const char *p = s; *p;) {
+                while (*p == '/')
+                        p++;
+                const char *e = strchrnul(p, '/');
+                size_t len = (size_t)(e - p);
+                if (len == 2 && p[0] == '.' && p[1] == '.')
+                        return wh_failx(err, EINVAL, "'..' is not allowed in paths");
+                if (glob) {
+                        int r = check_glob_component(p, len, err);
+                        if (r < 0)
+                                return r;
+                }
+                p = e;
+        }
+        _cleanup_free_ char *clean = NULL;
+        int r = wh_path_clean(s, WH_PATH_ALLOW_ABS, &clean);
+        if (r == -ENAMETOOLONG)
+                return wh_failx(err, ENAMETOOLONG, "path or component too long");
+        if (r < 0)
+                return wh_failx(err, -r, "invalid path");
+        char *out = NULL;
+        if (asprintf(&out, "/%s", clean) < 0)
+                return wh_fail(err, ENOMEM, "path");
+        *ret = out;
+        return 0;
+}
+
+static int is_ident(const char *s, size_t len)
+{
+        if (len == 0 || isdigit((unsigned char)s[0]))
+                return 0;
+        for (size_t i = 0; i < len; i++)
+                if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+                        return 0;
+        return 1;
+}
+
+static int check_env(const char *s, char *const *seen, struct wh_err *err)
+{
+        const char *eq = strchr(s, '=');
+        if (!eq)
+                return wh_failx(err, EINVAL, "expected NAME=value, got '%s'", s);
+        size_t n = (size_t)(eq - s);
+        if (!is_ident(s, n))
+                return wh_failx(err, EINVAL, "'%.*s' is not a valid variable name",
+                                (int)(n > 64 ? 64 : n), s);
+        for (size_t i = 0; seen && seen[i]; i++)
+                if (strncmp(seen[i], s, n + 1) == 0)
+                        return wh_failx(err, EINVAL, "variable '%.*s' set twice", (int)n,
+                                        s);
+        return 0;
+}
+
+static int check_syscall(const char *s, struct wh_err *err)
+{
+        size_t n = strlen(s);
+        if (strcmp(s, "default") == 0)
+                return wh_failx(err, EINVAL, "'default' is only valid as the whole value");
+        if (n == 0 || n > SYSCALL_NAME_MAX ||
+            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+                return wh_failx(err, EINVAL, "'%.64s' is not a syscall name ([a-z0-9_]+)",
+                                s);
+        return 0;
+}
+
+static int check_name(const char *s, struct wh_err *err)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > PROFILE_NAME_MAX ||
+            !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])) ||
+            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+                return wh_failx(
+                        err, EINVAL,
+                        "'%.64s' is not a valid name ([a-z0-9][a-z0-9._-]*, at most %d "
+                        "characters)",
+                        s, PROFILE_NAME_MAX);
+        return 0;
+}
+
+/* "user", "uid", "user:group" or "uid:gid", as in an image config. */
+static int is_user(const char *s)
+{
+        const char *colon = strchr(s, ':');
+        if (!*s || s[0] == ':' || has_control(s) || strpbrk(s, " \t"))
+                return 0;
+        return !colon || (colon[1] && !strchr(colon + 1, ':'));
+}
+
+enum elem_kind { E_ANY, E_ARG0, E_KEEP, E_DROP, E_NEEDS, E_ENV, E_SYSCALL, E_EXTENDS };
+
+/* Validates (and maybe normalises) one list element; errors carry no prefix. */
+static int check_elem(enum elem_kind kind, size_t i, const char *s, char *const *seen,
+                      char **ret_norm, struct wh_err *err)
+{
+        switch (kind) {
+        case E_ANY:
+                return 0;
+        case E_ARG0:
+                if (i == 0 && !*s)
+                        return wh_failx(err, EINVAL, "the program must not be empty");
+                return 0;
+        case E_KEEP:
+        case E_DROP:
+                return check_path(s, 1, ret_norm, err);
+        case E_NEEDS:
+                return wh_feature_check(s, err);
+        case E_ENV:
+                return check_env(s, seen, err);
+        case E_SYSCALL:
+                return check_syscall(s, err);
+        case E_EXTENDS:
+                if (!*s || has_control(s))
+                        return wh_failx(err, EINVAL, "expected a profile name or file");
+                return 0;
+        }
+        return 0;
+}
+
+/*
+ * A JSON array of strings into a strv, each element validated. Errors name
+ * "<what>: <field>[i]". Duplicates are dropped.
+ */
+static int get_list(json_object *v, const char *what, const char *field,
+                    enum elem_kind kind, char ***ret, struct wh_err *err)
+{
+        if (!json_object_is_type(v, json_type_array))
+                return wh_failx(err, EINVAL, "%s: %s: expected an array of strings", what,
+                                field);
+        size_t n = json_object_array_length(v);
+        if (n > PROFILE_MAX_LIST)
+                return wh_failx(err, E2BIG, "%s: %s: too many entries (%zu, limit %d)",
+                                what, field, n, PROFILE_MAX_LIST);
+        _cleanup_strv_ char **out = calloc(1, sizeof(char *));
+        if (!out)
+                return wh_fail(err, ENOMEM, "%s: %s", what, field);
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string))
+                        return wh_failx(err, EINVAL, "%s: %s[%zu]: expected a string", what,
+                                        field, i);
+                const char *s = json_object_get_string(e);
+                if ((size_t)json_object_get_string_len(e) != strlen(s))
+                        return wh_failx(err, EINVAL,
+                                        "%s: %s[%zu]: string contains a NUL byte", what,
+                                        field, i);
+                _cleanup_free_ char *norm = NULL;
+                int r = check_elem(kind, i, s, out, &norm, err);
+                if (r < 0)
+                        return wh_fail_ctx(err, r, "%s: %s[%zu]", what, field, i);
+                /* Program arguments keep duplicates; sets do not. */
+                if (kind == E_ANY || kind == E_ARG0) {
+                        char *c = strdup(s);
+                        if (!c || strv_push(&out, c) < 0) {
+                                free(c);
+                                return wh_fail(err, ENOMEM, "%s: %s", what, field);
+                        }
+                } else if (wh_strv_add(&out, norm ? norm : s) < 0) {
+                        return wh_fail(err, ENOMEM, "%s: %s", what, field);
+                }
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static int get_str(json_object *v, const char *what, const char *field, char **ret,
+                   struct wh_err *err)
+{
+        if (!json_object_is_type(v, json_type_string))
+                return wh_failx(err, EINVAL, "%s: %s: expected a string", what, field);
+        const char *s = json_object_get_string(v);
+        if ((size_t)json_object_get_string_len(v) != strlen(s))
+                return wh_failx(err, EINVAL, "%s: %s: string contains a NUL byte", what,
+                                field);
+        char *c = strdup(s);
+        if (!c)
+                return wh_fail(err, ENOMEM, "%s: %s", what, field);
+        free(*ret);
+        *ret = c;
+        return 0;
+}
+
+static int unknown_field(const char *what, const char *parent, const char *key,
+                         const char *const *known, struct wh_err *err)
+{
+        char h[512];
+        hint(key, known, h, sizeof(h));
+        if (parent)
+                return wh_failx(err, EINVAL, "%s: %s: unknown field '%.64s' (%s)", what,
+                                parent, key, h);
+        return wh_failx(err, EINVAL, "%s: unknown field '%.64s' (%s)", what, key, h);
+}
+
+static int parse_smoke(json_object *v, const char *what, struct wh_profile *p,
+                       struct wh_err *err)
+{
+        int r;
+        if (!json_object_is_type(v, json_type_object))
+                return wh_failx(err, EINVAL,
+                                "%s: smoke: expected an object with cmd and expect", what);
+        json_object_object_foreach(v, key, val)
+        {
+                if (strcmp(key, "cmd") == 0) {
+                        wh_strv_free(p->smoke_cmd);
+                        p->smoke_cmd = NULL;
+                        r = get_list(val, what, "smoke.cmd", E_ARG0, &p->smoke_cmd, err);
+                        if (r < 0)
+                                return r;
+                } else if (strcmp(key, "expect") == 0) {
+                        r = get_str(val, what, "smoke.expect", &p->smoke_expect, err);
+                        if (r < 0)
+                                return r;
+                } else {
+                        return unknown_field(what, "smoke", key, smoke_fields, err);
+                }
+        }
+        if (!p->smoke_cmd)
+                return wh_failx(err, EINVAL, "%s: smoke.cmd: missing", what);
+        return 0;
+}
+
+static int parse_syscalls(json_object *v, const char *what, struct wh_profile *p,
+                          struct wh_err *err)
+{
+        wh_strv_free(p->syscalls);
+        p->syscalls = NULL;
+        if (json_object_is_type(v, json_type_string)) {
+                if (strcmp(json_object_get_string(v), "default") != 0)
+                        return wh_failx(err, EINVAL,
+                                        "%s: syscalls: expected \"default\" or an array of "
+                                        "syscall names",
+                                        what);
+                return wh_strv_add(&p->syscalls, "default") < 0
+                               ? wh_fail(err, ENOMEM, "%s: syscalls", what)
+                               : 0;
+        }
+        if (!json_object_is_type(v, json_type_array))
+                return wh_failx(
+                        err, EINVAL,
+                        "%s: syscalls: expected \"default\" or an array of syscall names",
+                        what);
+        return get_list(v, what, "syscalls", E_SYSCALL, &p->syscalls, err);
+}
+
+static int parse_extends(json_object *v, const char *what, struct wh_profile *p,
+                         struct wh_err *err)
+{
+        wh_strv_free(p->extends);
+        p->extends = NULL;
+        if (json_object_is_type(v, json_type_string)) {
+                _cleanup_json_ json_object *arr = json_object_new_array();
+                if (!arr || json_object_array_add(arr, json_object_get(v)) < 0)
+                        return wh_fail(err, ENOMEM, "%s: extends", what);
+                return get_list(arr, what, "extends", E_EXTENDS, &p->extends, err);
+        }
+        if (!json_object_is_type(v, json_type_array))
+                return wh_failx(err, EINVAL,
+                                "%s: extends: expected a profile name or an array of names",
+                                what);
+        return get_list(v, what, "extends", E_EXTENDS, &p->extends, err);
+}
+
+/* A strv field: frees the old value (a key given twice: the last wins). */
+static int parse_strv_field(json_object *v, const char *what, const char *key,
+                            enum elem_kind kind, char ***field, struct wh_err *err)
+{
+        wh_strv_free(*field);
+        *field = NULL;
+        return get_list(v, what, key, kind, field, err);
+}
+
+static int parse_field(const char *key, json_object *v, const char *what,
+                       struct wh_profile *p, struct wh_err *err)
+{
+        int r;
+        if (strcmp(key, "name") == 0) {
+                r = get_str(v, what, key, &p->name, err);
+                if (r >= 0 && (r = check_name(p->name, err)) < 0)
+                        return wh_fail_ctx(err, r, "%s: name", what);
+                return r;
+        }
+        if (strcmp(key, "description") == 0)
+                return get_str(v, what, key, &p->description, err);
+        if (strcmp(key, "user") == 0) {
+                r = get_str(v, what, key, &p->user, err);
+                if (r >= 0 && !is_user(p->user))
+                        return wh_failx(err, EINVAL,
+                                        "%s: user: expected USER or USER:GROUP", what);
+                return r;
+        }
+        if (strcmp(key, "workdir") == 0) {
+                _cleanup_free_ char *raw = NULL;
+                r = get_str(v, what, key, &raw, err);
+                if (r < 0)
+                        return r;
+                free(p->workdir);
+                p->workdir = NULL;
+                r = check_path(raw, 0, &p->workdir, err);
+                return r < 0 ? wh_fail_ctx(err, r, "%s: workdir", what) : 0;
+        }
+        if (strcmp(key, "extends") == 0)
+                return parse_extends(v, what, p, err);
+        if (strcmp(key, "entrypoint") == 0)
+                return parse_strv_field(v, what, key, E_ARG0, &p->entrypoint, err);
+        if (strcmp(key, "cmd") == 0)
+                return parse_strv_field(v, what, key, E_ANY, &p->cmd, err);
+        if (strcmp(key, "keep") == 0)
+                return parse_strv_field(v, what, key, E_KEEP, &p->keep, err);
+        if (strcmp(key, "drop") == 0)
+                return parse_strv_field(v, what, key, E_DROP, &p->drop, err);
+        if (strcmp(key, "needs") == 0)
+                return parse_strv_field(v, what, key, E_NEEDS, &p->needs, err);
+        if (strcmp(key, "env") == 0)
+                return parse_strv_field(v, what, key, E_ENV, &p->env, err);
+        if (strcmp(key, "syscalls") == 0)
+                return parse_syscalls(v, what, p, err);
+        if (strcmp(key, "smoke") == 0)
+                return parse_smoke(v, what, p, err);
+        return unknown_field(what, NULL, key, profile_fields, err);
+}
+
+int wh_profile_parse(const char *text, size_t len, const char *what,
+                     struct wh_profile **ret, char ***ret_extends, struct wh_err *err)
+{
+        _cleanup_json_ json_object *doc = NULL;
+        int r = wh_json_parse(text, len, what, &doc, err);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(doc, json_type_object))
+                return wh_failx(err, EINVAL, "%s: expected a JSON object", what);
+        _cleanup_(wh_profile_freep) struct wh_profile *p = wh_profile_new();
+        if (!p)
+                return wh_fail(err, ENOMEM, "%s", what);
+        json_object_object_foreach(doc, key, val)
+        {
+                r = parse_field(key, val, what, p, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!p->name)
+                return wh_failx(err, EINVAL,
+                                "%s: name: missing (every profile needs a name)", what);
+        if (!p->extends) {
+                p->extends = calloc(1, sizeof(char *));
+                if (!p->extends)
+                        return wh_fail(err, ENOMEM, "%s", what);
+        }
+        if (ret_extends && strv_dup(p->extends, ret_extends) < 0)
+                return wh_fail(err, ENOMEM, "%s", what);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int strv_add_all(char ***dst, char *const *src)
+{
+        for (size_t i = 0; src && src[i]; i++)
+                if (wh_strv_add(dst, src[i]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+        if (!src)
+                return 0;
+        char *c = strdup(src);
+        if (!c)
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
+        return 0;
+}
+
+static int replace_strv(char ***dst, char *const *src)
+{
+        if (!src)
+                return 0;
+        char **c = NULL;
+        if (strv_dup(src, &c) < 0)
+                return -ENOMEM;
+        wh_strv_free(*dst);
+        *dst = c;
+        return 0;
+}
+
+/* NAME=value entries of src replace those of dst with the same NAME. */
+static int merge_env(char ***dst, char *const *src)
+{
+        for (size_t i = 0; src && src[i]; i++) {
+                size_t n = strcspn(src[i], "=") + 1;
+                char *c = strdup(src[i]);
+                if (!c)
+                        return -ENOMEM;
+                size_t j = 0;
+                for (; *dst && (*dst)[j]; j++)
+                        if (strncmp((*dst)[j], src[i], n) == 0)
+                                break;
+                if (*dst && (*dst)[j]) {
+                        free((*dst)[j]);
+                        (*dst)[j] = c;
+                } else if (strv_push(dst, c) < 0) {
+                        free(c);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static int is_default_syscalls(char *const *v)
+{
+        return v && v[0] && strcmp(v[0], "default") == 0 && !v[1];
+}
+
+static int merge_syscalls(char ***dst, char *const *src)
+{
+        if (!src)
+                return 0;
+        if (is_default_syscalls(src) || !*dst || is_default_syscalls(*dst))
+                return replace_strv(dst, src);
+        return strv_add_all(dst, src);
+}
+
+int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src,
+                     struct wh_err *err)
+{
+        int r = 0;
+        if (replace_str(&dst->name, src->name) < 0 ||
+            replace_str(&dst->description, src->description) < 0 ||
+            replace_str(&dst->user, src->user) < 0 ||
+            replace_str(&dst->workdir, src->workdir) < 0 ||
+            replace_strv(&dst->entrypoint, src->entrypoint) < 0 ||
+            replace_strv(&dst->cmd, src->cmd) < 0 ||
+            strv_add_all(&dst->keep, src->keep) < 0 ||
+            strv_add_all(&dst->drop, src->drop) < 0 ||
+            strv_add_all(&dst->needs, src->needs) < 0 ||
+            merge_env(&dst->env, src->env) < 0 ||
+            merge_syscalls(&dst->syscalls, src->syscalls) < 0 ||
+            strv_add_all(&dst->sources, src->sources) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && src->smoke_cmd) {
+                free(dst->smoke_expect);
+                dst->smoke_expect = NULL;
+                if (replace_strv(&dst->smoke_cmd, src->smoke_cmd) < 0 ||
+                    replace_str(&dst->smoke_expect, src->smoke_expect) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                return wh_fail(err, -r, "merge profile '%s'", src->name ? src->name : "?");
+        return 0;
+}
+
+static int add_strv_member(json_object *o, const char *key, char *const *v, int skip_empty)
+{
+        if (!v || (skip_empty && !v[0]))
+                return 0;
+        json_object *a = wh_json_from_strv(v);
+        if (!a)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, a) < 0) {
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_str_member(json_object *o, const char *key, const char *s)
+{
+        return s ? wh_json_add_string(o, key, s) : 0;
+}
+
+static int add_smoke(json_object *o, const struct wh_profile *p)
+{
+        if (!p->smoke_cmd)
+                return 0;
+        json_object *s = json_object_new_object();
+        if (!s)
+                return -ENOMEM;
+        if (json_object_object_add(o, "smoke", s) < 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        if (add_strv_member(s, "cmd", p->smoke_cmd, 0) < 0 ||
+            add_str_member(s, "expect", p->smoke_expect) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+char *wh_profile_to_string(const struct wh_profile *p, int pretty)
+{
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        if (add_str_member(o, "name", p->name) < 0 ||
+            add_str_member(o, "description", p->description) < 0 ||
+            add_strv_member(o, "entrypoint", p->entrypoint, 0) < 0 ||
+            add_strv_member(o, "cmd", p->cmd, 0) < 0 ||
+            add_str_member(o, "user", p->user) < 0 ||
+            add_str_member(o, "workdir", p->workdir) < 0 ||
+            add_strv_member(o, "env", p->env, 1) < 0 ||
+            add_strv_member(o, "needs", p->needs, 1) < 0 ||
+            add_strv_member(o, "keep", p->keep, 1) < 0 ||
+            add_strv_member(o, "drop", p->drop, 1) < 0)
+                return NULL;
+        if (is_default_syscalls(p->syscalls)) {
+                if (wh_json_add_string(o, "syscalls", "default") < 0)
+                        return NULL;
+        } else if (add_strv_member(o, "syscalls", p->syscalls, 0) < 0) {
+                return NULL;
+        }
+        if (add_smoke(o, p) < 0)
+                return NULL;
+        return wh_json_to_string(o, pretty);
+}
+
+/* ---- loading with extends ---- */
+
+struct load_frame {
+        char *display; /* the path as shown in messages */
+        char *real;    /* realpath, the identity for cycles */
+};
+
+struct load_state {
+        const char *const *search_dirs;
+        struct load_frame stack[EXTENDS_MAX_DEPTH];
+        size_t depth;
+        char **done; /* realpaths already merged: a diamond merges its base once */
+};
+
+static int is_file_ref(const char *s)
+{
+        size_t n = strlen(s);
+        return strchr(s, '/') || (n >= 5 && strcmp(s + n - 5, ".json") == 0);
+}
+
+/* 0 for a regular file (symlinks followed: profiles are the user's files), else -errno. */
+static int stat_regular(const char *path)
+{
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+}
+
+static int is_regular(const char *path)
+{
+        return stat_regular(path) == 0;
+}
+
+/* The directory part of a display path, or NULL for a bare file name. */
+static char *dir_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
+}
+
+static int join(const char *dir, const char *name, const char *suffix, char **ret)
+{
+        if (!dir || name[0] == '/' || strcmp(dir, ".") == 0)
+                return asprintf(ret, "%s%s", name, suffix) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name, suffix) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+/*
+ * Finds the file for ref: a file reference is taken relative to base_dir
+ * (the extending file's directory, or the cwd at the top); a name is
+ * NAME.json in base_dir, then in each search dir.
+ */
+static int resolve_ref(const char *ref, const char *base_dir, const char *const *dirs,
+                       char **ret, struct wh_err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (is_file_ref(ref)) {
+                if (join(base_dir, ref, "", &path) < 0)
+                        return wh_fail(err, ENOMEM, "profile '%s'", ref);
+                int r = stat_regular(path);
+                if (r < 0)
+                        return wh_fail(err, -r, "profile '%s'", path);
+                *ret = TAKE_PTR(path);
+                return 0;
+        }
+        int r = check_name(ref, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "profile '%.64s'", ref);
+        if (base_dir) {
+                if (join(base_dir, ref, ".json", &path) < 0)
+                        return wh_fail(err, ENOMEM, "profile '%s'", ref);
+                if (is_regular(path)) {
+                        *ret = TAKE_PTR(path);
+                        return 0;
+                }
+        }
+        char searched[1024] = "";
+        size_t o = 0;
+        for (size_t i = 0; dirs && dirs[i]; i++) {
+                free(path);
+                path = NULL;
+                if (join(dirs[i], ref, ".json", &path) < 0)
+                        return wh_fail(err, ENOMEM, "profile '%s'", ref);
+                if (is_regular(path)) {
+                        *ret = TAKE_PTR(path);
+                        return 0;
+                }
+                if (o < sizeof(searched))
+                        o += (size_t)snprintf(searched + o, sizeof(searched) - o, "%s%s",
+                                              i ? ", " : "", dirs[i]);
+        }
+        if (base_dir)
+                return wh_failx(err, ENOENT, "profile '%s' not found (searched %s%s%s)",
+                                ref, base_dir, o ? ", " : "", searched);
+        return wh_failx(err, ENOENT, "profile '%s' not found (searched %s)", ref,
+                        o ? searched : "no directories");
+}
+
+static int cycle_error(const struct load_state *st, size_t from, const char *display,
+                       struct wh_err *err)
+{
+        char buf[1024];
+        size_t o = 0;
+        for (size_t i = from; i < st->depth && o < sizeof(buf); i++)
+                o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s -> ",
+                                      st->stack[i].display);
+        if (o < sizeof(buf))
+                snprintf(buf + o, sizeof(buf) - o, "%s", display);
+        return wh_failx(err, ELOOP, "extends cycle: %s", buf);
+}
+
+static int load_rec(struct load_state *st, const char *display, struct wh_profile *acc,
+                    struct wh_profile **ret_top, struct wh_err *err);
+
+static int load_parents(struct load_state *st, const struct wh_profile *p,
+                        const char *display, struct wh_profile *acc, struct wh_err *err)
+{
+        _cleanup_free_ char *dir = dir_of(display);
+        if (!dir)
+                return wh_fail(err, ENOMEM, "%s", display);
+        for (size_t i = 0; p->extends[i]; i++) {
+                _cleanup_free_ char *path = NULL;
+                int r = resolve_ref(p->extends[i], dir, st->search_dirs, &path, err);
+                if (r < 0)
+                        return wh_fail_ctx(err, r, "%s: extends[%zu]", display, i);
+                r = load_rec(st, path, acc, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int load_rec(struct load_state *st, const char *display, struct wh_profile *acc,
+                    struct wh_profile **ret_top, struct wh_err *err)
+{
+        _cleanup_free_ char *real = realpath(display, NULL);
+        if (!real)
+                return wh_fail(err, errno, "%s", display);
+        for (size_t i = 0; i < st->depth; i++)
+                if (strcmp(st->stack[i].real, real) == 0)
+                        return cycle_error(st, i, display, err);
+        for (size_t i = 0; st->done && st->done[i]; i++)
+                if (strcmp(st->done[i], real) == 0)
+                        return 0;
+        if (st->depth >= EXTENDS_MAX_DEPTH)
+                return wh_failx(err, ELOOP, "%s: extends nested more than %d deep", display,
+                                EXTENDS_MAX_DEPTH);
+
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = wh_read_file_at(AT_FDCWD, real, PROFILE_MAX_BYTES, &text, &len, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "%s", display);
+        _cleanup_(wh_profile_freep) struct wh_profile *p = NULL;
+        r = wh_profile_parse(text, len, display, &p, NULL, err);
+        if (r < 0)
+                return r;
+
+        st->stack[st->depth].display = (char *)display;
+        st->stack[st->depth].real = real;
+        st->depth++;
+        r = load_parents(st, p, display, acc, err);
+        st->depth--;
+        if (r < 0)
+                return r;
+
+        if (wh_strv_add(&p->sources, display) < 0 || wh_strv_add(&st->done, real) < 0)
+                return wh_fail(err, ENOMEM, "%s", display);
+        r = wh_profile_merge(acc, p, err);
+        if (r < 0)
+                return r;
+        if (ret_top)
+                *ret_top = TAKE_PTR(p);
+        return 0;
+}
+
+int wh_profile_load(const char *name_or_file, const char *const *search_dirs,
+                    struct wh_profile **ret, struct wh_err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = resolve_ref(name_or_file, NULL, search_dirs, &path, err);
+        if (r < 0)
+                return r;
+        _cleanup_(wh_profile_freep) struct wh_profile *acc = wh_profile_new();
+        if (!acc)
+                return wh_fail(err, ENOMEM, "%s", path);
+        struct load_state st = {.search_dirs = search_dirs};
+        _cleanup_(wh_profile_freep) struct wh_profile *top = NULL;
+        r = load_rec(&st, path, acc, &top, err);
+        wh_strv_free(st.done);
+        if (r < 0)
+                return r;
+        wh_strv_free(acc->extends);
+        acc->extends = TAKE_PTR(top->extends);
+        *ret = TAKE_PTR(acc);
+        return 0;
+}
+
+/* ---- search directories ---- */
+
+static int add_dir(char ***dirs, const char *dir)
+{
+        _cleanup_free_ char *real = realpath(dir, NULL);
+        struct stat st;
+        if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+                return 0;
+        return wh_strv_add(dirs, real) < 0 ? -ENOMEM : 0;
+}
+
+int wh_profile_search_dirs(char ***ret)
+{
+        _cleanup_strv_ char **dirs = calloc(1, sizeof(char *));
+        if (!dirs)
+                return -ENOMEM;
+        const char *env = getenv("WHITTLE_PROFILE_PATH");
+        if (env) {
+                _cleanup_free_ char *copy = strdup(env);
+                if (!copy)
+                        return -ENOMEM;
+                char *save = NULL;
+                for (char *d = strtok_r(copy, ":", &save); d;
+                     d = strtok_r(NULL, ":", &save))
+                        if (add_dir(&dirs, d) < 0)
+                                return -ENOMEM;
+        }
+        _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
+        if (exe) {
+                _cleanup_free_ char *bindir = dir_of(exe);
+                _cleanup_free_ char *a = NULL, *b = NULL;
+                if (!bindir || join(bindir, "../profiles", "", &a) < 0 ||
+                    join(bindir, "../../profiles", "", &b) < 0)
+                        return -ENOMEM;
+                if (add_dir(&dirs, a) < 0 || add_dir(&dirs, b) < 0)
+                        return -ENOMEM;
+        }
+#ifdef WH_PROFILE_DIR
+        if (add_dir(&dirs, WH_PROFILE_DIR) < 0)
+                return -ENOMEM;
+#endif
+        int n = (int)strv_len(dirs);
+        *ret = TAKE_PTR(dirs);
+        return n;
+}
