@@ -26,6 +26,7 @@ struct wh_write_opts {
         const char *base_digest;        /* manifest digest of the source, or NULL */
         const char *base_name;          /* source reference text, or NULL */
         int spool_fd;                   /* kept contents at entry->spool_off */
+        int compression_explicit;       /* the user chose compression (warn when overridden) */
 };
 
 struct wh_write_result {
@@ -38,8 +39,10 @@ struct wh_write_result {
 };
 
 /*
- * Writes the kept entries of idx (those with keep_reason) to dest.
- * progress may be NULL.
+ * Writes the kept entries of idx (those with keep_reason) to dest. The
+ * directories above kept entries are marked kept too. For dir: only the
+ * tar digests and sizes of the result are left empty (no layer is made);
+ * for docker-archive the layer is gzip (or none), whatever was asked.
  */
 int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
                    const struct wh_write_opts *opts, struct wh_write_result *ret,
