@@ -124,6 +124,9 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBBUILDER) $(LIBCOMMON)
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBBUILDER) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+# mkfixture's layer writer lives in a folder of its own, outside the
+# one-program-per-file wildcard above.
+$(BUILD)/tools/mkfixture: $(call obj,$(wildcard tests/tools/mkfixture/*.c))
 
 check-unit: $(UNIT_BINS)
 	tests/run-unit $(UNIT_BINS)
