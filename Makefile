@@ -103,14 +103,18 @@ $(BUILD)/whittle-run: $(call obj,runtime/main.c) $(LIBRUNTIME) $(LIBCOMMON)
 $(BUILD)/whittle-bench: $(call obj,benchmarks/main.c) $(LIBBENCH) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BENCH_PKGS)) -lm
 
-# whittle-init: static, no heap after start-up, nothing but libc.
+# whittle-init: static, no heap after start-up, no libc.
 INIT_CFLAGS := $(CSTD) -Os $(WARN) -fno-asynchronous-unwind-tables -ffunction-sections \
-	-fdata-sections -fno-stack-protector -MMD -MP
+	-fdata-sections -fno-stack-protector -fcf-protection=none -fno-tree-loop-distribute-patterns \
+	-MMD -MP
+# No libc at all (runtime/init/init_sys.c has the system calls and _start): a
+# static glibc alone is ~680 KB and runs its own start-up before main.
+INIT_LDFLAGS := -static -nostdlib -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack -s
 $(BUILD)/init/%.o: runtime/init/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Icommon -include common/prelude.h -DWH_VERSION='"$(VERSION)"' $(INIT_CFLAGS) -c $< -o $@
 $(BUILD)/whittle-init: $(patsubst runtime/init/%.c,$(BUILD)/init/%.o,$(INIT_SRC))
-	$(CC) -static -Wl,--gc-sections -s -o $@ $^
+	$(CC) $(INIT_LDFLAGS) -o $@ $^ -lgcc
 
 $(BUILD)/tests/test_run_%: $(BUILD)/tests/unit/test_run_%.o $(LIBRUNTIME) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
