@@ -17,6 +17,7 @@ struct wh_layer_desc {
         char *media_type; /* owned */
         int64_t size;     /* from the descriptor */
         char *blob_path;  /* owned; where the blob is on disk (inside the source or a temp dir) */
+        int digest_uncompressed; /* digest is the diff_id (of the tar), as docker-archive gives */
 };
 
 struct wh_source {
@@ -29,6 +30,9 @@ struct wh_source {
         int root_fd;              /* dir: sources, else -1 */
         char *tmpdir;             /* owned; unpacked archive, removed by _free */
         uint64_t compressed_bytes; /* sum of layer sizes */
+        /* Set by the caller before _index: dir: sources do not descend into
+         * this directory (the build's own output under the source). Borrowed. */
+        const char *exclude_path;
 };
 
 /* Opens and validates (manifest, config, descriptors). Caller owns *ret. */
