@@ -218,6 +218,17 @@ static int set_xattrs(struct wh_entry *e, struct archive_entry *ae)
                         e->xattrs[j] = e->xattrs[j - 1];
                         e->xattrs[j - 1] = t;
                 }
+        /* pax headers may carry one xattr twice (LIBARCHIVE.xattr and SCHILY.xattr). */
+        size_t k = 0;
+        for (size_t i = 0; i < e->n_xattrs; i++) {
+                if (k > 0 && strcmp(e->xattrs[k - 1].name, e->xattrs[i].name) == 0) {
+                        free(e->xattrs[i].name);
+                        free(e->xattrs[i].value);
+                        continue;
+                }
+                e->xattrs[k++] = e->xattrs[i];
+        }
+        e->n_xattrs = k;
         return 0;
 }
 
@@ -364,6 +375,7 @@ int wh_layer_apply(struct wh_lstream *s, const struct wh_apply *ap, struct wh_er
         struct archive_entry *ae;
         struct skipped sk = { 0 };
         uint32_t ordinal = 0;
+        char last[160] = "";
         int r;
         while ((r = next_header(s, &ae, err)) > 0) {
                 if (*ap->entries_left == 0)
@@ -377,7 +389,11 @@ int wh_layer_apply(struct wh_lstream *s, const struct wh_apply *ap, struct wh_er
                                            entry_name(ae) ? entry_name(ae) : "?");
                 if (r < 0)
                         return r;
+                /* Skipping the data of the entry fails on the next header. */
+                snprintf(last, sizeof(last), "%.150s", entry_name(ae) ? entry_name(ae) : "?");
         }
+        if (r < 0 && *last)
+                return wh_fail_ctx(err, r, "after entry %s", last);
         if (r < 0)
                 return r;
         if (sk.n)

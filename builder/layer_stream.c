@@ -37,7 +37,7 @@ struct wh_lstream {
 
         int members;       /* gzip members / zstd frames started */
         int member_active; /* inside a gzip member */
-        size_t zstd_pending;
+        int zstd_in_frame;
 #ifdef WITH_ISAL
         struct inflate_state *isal;
 #endif
@@ -207,10 +207,16 @@ static ssize_t produce_gzip(struct wh_lstream *s)
 static ssize_t produce_zstd(struct wh_lstream *s)
 {
         for (;;) {
+                int f = fill_in(s);
+                if (f < 0)
+                        return -1;
+                if (f == 0 && !s->zstd_in_frame) {
+                        if (s->members == 0)
+                                return stream_fail(s, EINVAL, "empty zstd stream");
+                        return 0;
+                }
                 ZSTD_inBuffer ib = { s->in + s->in_pos, s->in_len - s->in_pos, 0 };
                 ZSTD_outBuffer ob = { s->out, OUT_BUF, 0 };
-                if (ib.size > 0 && s->zstd_pending == 0)
-                        s->members++;
                 size_t r = ZSTD_decompressStream(s->zd, &ob, &ib);
                 if (ZSTD_isError(r)) {
                         char msg[160];
@@ -219,20 +225,17 @@ static ssize_t produce_zstd(struct wh_lstream *s)
                         return stream_fail(s, EINVAL, msg);
                 }
                 s->in_pos += ib.pos;
-                /* r == 0: a frame ended and everything is flushed. */
-                s->zstd_pending = r;
+                if (ib.pos > 0 && !s->zstd_in_frame) {
+                        s->zstd_in_frame = 1;
+                        s->members++;
+                }
+                /* r == 0: the frame ended and all of it is flushed. */
+                if (r == 0)
+                        s->zstd_in_frame = 0;
                 if (ob.pos > 0)
                         return (ssize_t)ob.pos;
-                int f = fill_in(s);
-                if (f < 0)
-                        return -1;
-                if (f == 0) {
-                        if (s->zstd_pending != 0)
-                                return stream_fail(s, EIO, "truncated zstd stream");
-                        if (s->members == 0)
-                                return stream_fail(s, EINVAL, "empty zstd stream");
-                        return 0;
-                }
+                if (f == 0 && s->zstd_in_frame)
+                        return stream_fail(s, EIO, "truncated zstd stream");
         }
 }
 

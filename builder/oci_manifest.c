@@ -234,22 +234,24 @@ static int is_index_type(const char *mt)
 /* 1 when the descriptor names linux on the host's architecture. */
 static int platform_matches(json_object *d)
 {
-        json_object *p;
+        json_object *p = NULL;
         const char *os = NULL, *arch = NULL;
-        if (wh_json_get_object(d, "descriptor", "platform", 0, &p, NULL) <= 0)
+        /* Optional lookups leave the outputs NULL when absent. */
+        if (wh_json_get_object(d, "descriptor", "platform", 0, &p, NULL) < 0 || !p)
                 return 0;
-        if (wh_json_get_string(p, "platform", "os", 0, &os, NULL) <= 0 ||
-            wh_json_get_string(p, "platform", "architecture", 0, &arch, NULL) <= 0)
+        if (wh_json_get_string(p, "platform", "os", 0, &os, NULL) < 0 ||
+            wh_json_get_string(p, "platform", "architecture", 0, &arch, NULL) < 0 || !os || !arch)
                 return 0;
         return strcmp(os, "linux") == 0 && strcmp(arch, HOST_ARCH) == 0;
 }
 
 static const char *ref_name(json_object *d)
 {
-        json_object *ann;
+        json_object *ann = NULL;
         const char *name = NULL;
-        if (wh_json_get_object(d, "descriptor", "annotations", 0, &ann, NULL) > 0)
-                wh_json_get_string(ann, "annotations", REF_NAME, 0, &name, NULL);
+        if (wh_json_get_object(d, "descriptor", "annotations", 0, &ann, NULL) == 0 && ann &&
+            wh_json_get_string(ann, "annotations", REF_NAME, 0, &name, NULL) < 0)
+                name = NULL;
         return name;
 }
 
