@@ -108,7 +108,9 @@ static int flush_out(struct wh_compressor *z, struct wh_err *err)
         int r = wh_write_all(z->out_fd, z->out, z->out_len);
         if (r < 0)
                 return wh_fail(err, -r, "write compressed stream");
-        wh_sha256_update(z->h_out, z->out, z->out_len);
+        /* Uncompressed, both digests are the same: hash once. */
+        if (z->c != WH_COMP_NONE)
+                wh_sha256_update(z->h_out, z->out, z->out_len);
         z->out_size += z->out_len;
         z->out_len = 0;
         return 0;
@@ -208,7 +210,10 @@ int wh_compressor_finish(struct wh_compressor *z, struct wh_compress_result *ret
                 return r;
         z->finished = 1;
         wh_sha256_final(z->h_in, ret->diff_id);
-        wh_sha256_final(z->h_out, ret->digest);
+        if (z->c == WH_COMP_NONE)
+                memcpy(ret->digest, ret->diff_id, sizeof(ret->digest));
+        else
+                wh_sha256_final(z->h_out, ret->digest);
         ret->in_size = z->in_size;
         ret->out_size = z->out_size;
         return 0;

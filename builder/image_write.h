@@ -40,9 +40,10 @@ struct wh_write_result {
 
 /*
  * Writes the kept entries of idx (those with keep_reason) to dest. The
- * directories above kept entries are marked kept too. For dir: only the
- * tar digests and sizes of the result are left empty (no layer is made);
- * for docker-archive the layer is gzip (or none), whatever was asked.
+ * directories above kept entries are marked kept too. For dir: *ret is
+ * zeroed (no image, no digests); for docker-archive the layer is gzip (or
+ * none) whatever was asked, and manifest_digest names the OCI manifest
+ * that describes the same config and layer.
  */
 int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
                    const struct wh_write_opts *opts, struct wh_write_result *ret,
