@@ -574,8 +574,12 @@ int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
                 return wh_failx(err, EINVAL, "tar: is a source only; write oci:, "
                                              "oci-archive:, docker-archive: or dir:");
         if (dest->transport == WH_T_OSTREE)
+#ifdef WITH_OSTREE
+                return wh_failx(err, ENOTSUP, "ostree: destination not supported in this build");
+#else
                 return wh_failx(err, ENOTSUP, "ostree: destination not supported in this build "
                                               "(build with WITH_OSTREE=1)");
+#endif
         struct wh_plan plan = { 0 };
         int r = wh_plan_build(idx, opts->epoch, &plan, err);
         if (r < 0)

@@ -456,7 +456,12 @@ static void test_oci_existing(void)
         is_str(blobs_after, blobs_before, "no blob or temporary file left behind");
         fixture_release(&f);
 
-        /* Failure at the commit point: blobs are in, index.json cannot be replaced. */
+        /*
+         * Failure at the commit point: blobs are in, index.json cannot be
+         * replaced. A non-empty directory squats on the temporary name
+         * wh_write_file_atomic_at uses ("<name>.tmp-<pid>"); should that
+         * name change, the write succeeds and the next check fails loudly.
+         */
         fixture_init(&f);
         o.spool_fd = f.spool;
         o.epoch = EPOCH + 4;
