@@ -46,13 +46,15 @@ static int zstd_setup(struct wh_compressor *z, int level, struct wh_err *err)
         z->zc = ZSTD_createCCtx();
         if (!z->zc)
                 return wh_fail(err, ENOMEM, "zstd context");
-        size_t e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_compressionLevel, level < 0 ? 3 : level);
+        size_t e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_compressionLevel,
+                                          level < 0 ? 3 : level);
         if (!ZSTD_isError(e))
                 e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_checksumFlag, 1);
         if (!ZSTD_isError(e))
                 e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_nbWorkers, 0);
         if (ZSTD_isError(e))
-                return wh_failx(err, EINVAL, "zstd level %d: %s", level, ZSTD_getErrorName(e));
+                return wh_failx(err, EINVAL, "zstd level %d: %s", level,
+                                ZSTD_getErrorName(e));
         return 0;
 }
 
@@ -74,8 +76,8 @@ static int gzip_setup(struct wh_compressor *z, int level, struct wh_err *err)
         return 0;
 }
 
-int wh_compressor_new(enum wh_compression c, int level, int out_fd, struct wh_compressor **ret,
-                      struct wh_err *err)
+int wh_compressor_new(enum wh_compression c, int level, int out_fd,
+                      struct wh_compressor **ret, struct wh_err *err)
 {
         struct wh_compressor *z = calloc(1, sizeof(*z));
         if (!z)
@@ -116,12 +118,12 @@ static int flush_out(struct wh_compressor *z, struct wh_err *err)
         return 0;
 }
 
-static int zstd_run(struct wh_compressor *z, const void *buf, size_t len, ZSTD_EndDirective end,
-                    struct wh_err *err)
+static int zstd_run(struct wh_compressor *z, const void *buf, size_t len,
+                    ZSTD_EndDirective end, struct wh_err *err)
 {
-        ZSTD_inBuffer in = { buf, len, 0 };
+        ZSTD_inBuffer in = {buf, len, 0};
         for (;;) {
-                ZSTD_outBuffer out = { z->out, OUT_BUF, z->out_len };
+                ZSTD_outBuffer out = {z->out, OUT_BUF, z->out_len};
                 size_t left = ZSTD_compressStream2(z->zc, &out, &in, end);
                 if (ZSTD_isError(left))
                         return wh_failx(err, EIO, "zstd: %s", ZSTD_getErrorName(left));
@@ -146,7 +148,8 @@ static int gzip_run(struct wh_compressor *z, const void *buf, size_t len, int fl
                 z->gz.avail_out = (uInt)(OUT_BUF - z->out_len);
                 int r = deflate(&z->gz, flush);
                 if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
-                        return wh_failx(err, EIO, "gzip: %s", z->gz.msg ? z->gz.msg : "error");
+                        return wh_failx(err, EIO, "gzip: %s",
+                                        z->gz.msg ? z->gz.msg : "error");
                 z->out_len = OUT_BUF - z->gz.avail_out;
                 if (z->out_len == OUT_BUF) {
                         int q = flush_out(z, err);

@@ -23,8 +23,8 @@ struct wh_compressor;
  * level < 0 picks the codec's default (zstd 3, gzip 6). out_fd is
  * borrowed and written from its current position. Caller owns *ret.
  */
-int wh_compressor_new(enum wh_compression c, int level, int out_fd, struct wh_compressor **ret,
-                      struct wh_err *err);
+int wh_compressor_new(enum wh_compression c, int level, int out_fd,
+                      struct wh_compressor **ret, struct wh_err *err);
 struct wh_compressor *wh_compressor_free(struct wh_compressor *z);
 
 int wh_compressor_write(struct wh_compressor *z, const void *buf, size_t len,

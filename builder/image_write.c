@@ -107,12 +107,12 @@ static int carry(json_object *dst, json_object *src, const char *key)
         return json_object_object_add(dst, key, json_object_get(v)) ? -ENOMEM : 0;
 }
 
-static const char *const head_keys[] = { "architecture", "os", "os.version", "os.features",
-                                         "variant", "author" };
+static const char *const head_keys[] = {"architecture", "os",      "os.version",
+                                        "os.features",  "variant", "author"};
 
 static int is_placed_key(const char *k)
 {
-        static const char *const placed[] = { "created", "config", "rootfs", "history" };
+        static const char *const placed[] = {"created", "config", "rootfs", "history"};
         for (size_t i = 0; i < ARRAY_SIZE(placed); i++)
                 if (!strcmp(k, placed[i]))
                         return 1;
@@ -253,7 +253,8 @@ static int build_manifest(const struct wh_write_opts *opts, const struct image_o
                 r = wh_json_add_string(a, "org.opencontainers.image.base.digest",
                                        opts->base_digest);
         if (r >= 0 && opts->base_name)
-                r = wh_json_add_string(a, "org.opencontainers.image.base.name", opts->base_name);
+                r = wh_json_add_string(a, "org.opencontainers.image.base.name",
+                                       opts->base_name);
         if (r >= 0)
                 r = wh_json_add_string(a, "org.opencontainers.image.created", created);
         char *text = r >= 0 ? wh_json_to_string(m, 0) : NULL;
@@ -295,14 +296,14 @@ static int build_image(const struct wh_plan *plan, const struct wh_write_opts *o
 static void fill_result(const struct image_out *o, struct wh_write_result *ret)
 {
         memset(ret, 0, sizeof(*ret));
-        snprintf(ret->manifest_digest, sizeof(ret->manifest_digest), "%s", o->manifest_digest);
+        snprintf(ret->manifest_digest, sizeof(ret->manifest_digest), "%s",
+                 o->manifest_digest);
         snprintf(ret->config_digest, sizeof(ret->config_digest), "%s", o->config_digest);
         snprintf(ret->layer_digest, sizeof(ret->layer_digest), "%s", o->layer.digest);
         snprintf(ret->diff_id, sizeof(ret->diff_id), "%s", o->layer.diff_id);
         ret->layer_size = o->layer.out_size;
         ret->tar_size = o->layer.in_size;
 }
-
 
 /* Where an oci: destination stands: 1 to create it, 0 to add to a layout. */
 static int oci_dest_state(const char *path, struct wh_err *err)
@@ -326,9 +327,10 @@ static int oci_dest_state(const char *path, struct wh_err *err)
         struct dirent *de;
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                        return wh_failx(err, EEXIST,
-                                        "'%s' exists and is not an OCI layout (no oci-layout)",
-                                        path);
+                        return wh_failx(
+                                err, EEXIST,
+                                "'%s' exists and is not an OCI layout (no oci-layout)",
+                                path);
         return 1;
 }
 
@@ -358,13 +360,14 @@ static int oci_put_blobs(struct wh_blob_dir *bd, const struct wh_plan *plan,
 
 /* Everything after the layout's directory exists; index.json last, as the commit. */
 static int oci_fill(int lfd, int fresh, const char *ref, const struct wh_plan *plan,
-                    const struct wh_write_opts *opts, struct image_out *o, struct wh_err *err)
+                    const struct wh_write_opts *opts, struct image_out *o,
+                    struct wh_err *err)
 {
         _cleanup_json_ json_object *index = NULL;
         int r = wh_oci_index_load(lfd, &index, err);
         if (r < 0)
                 return r;
-        struct wh_blob_dir bd = { .dfd = -1 };
+        struct wh_blob_dir bd = {.dfd = -1};
         r = wh_blob_dir_open(lfd, &bd, err);
         if (r < 0)
                 return r;
@@ -378,7 +381,8 @@ static int oci_fill(int lfd, int fresh, const char *ref, const struct wh_plan *p
                 r = wh_write_file_atomic_at(lfd, "oci-layout", wh_oci_layout_text,
                                             strlen(wh_oci_layout_text), 0644, err);
         if (r >= 0)
-                r = wh_write_file_atomic_at(lfd, "index.json", text, strlen(text), 0644, err);
+                r = wh_write_file_atomic_at(lfd, "index.json", text, strlen(text), 0644,
+                                            err);
         if (r < 0)
                 wh_blob_dir_rollback(&bd);
         wh_blob_dir_release(&bd);
@@ -386,7 +390,8 @@ static int oci_fill(int lfd, int fresh, const char *ref, const struct wh_plan *p
 }
 
 static int write_oci(const struct wh_image_ref *dest, const struct wh_plan *plan,
-                     const struct wh_write_opts *opts, struct image_out *o, struct wh_err *err)
+                     const struct wh_write_opts *opts, struct image_out *o,
+                     struct wh_err *err)
 {
         const char *ref = dest->ref ? dest->ref : "latest";
         int fresh = oci_dest_state(dest->path, err);
@@ -438,25 +443,28 @@ static int write_oci_archive(const struct wh_image_ref *dest, const struct wh_pl
                 return r;
         _cleanup_free_ char *text = wh_oci_index_text(index);
         _cleanup_free_ char *n_layer = NULL, *n_config = NULL, *n_manifest = NULL;
-        if (!text || asprintf(&n_layer, "blobs/sha256/%s", wh_digest_hex(o->layer.digest)) < 0 ||
+        if (!text ||
+            asprintf(&n_layer, "blobs/sha256/%s", wh_digest_hex(o->layer.digest)) < 0 ||
             asprintf(&n_config, "blobs/sha256/%s", wh_digest_hex(o->config_digest)) < 0 ||
             asprintf(&n_manifest, "blobs/sha256/%s", wh_digest_hex(o->manifest_digest)) < 0)
                 return wh_fail(err, ENOMEM, "archive");
         struct wh_archive_member blobs[3] = {
-                { .name = n_layer, .fd = fd, .len = o->layer.out_size },
-                { .name = n_config, .data = o->config, .len = o->config_len, .fd = -1 },
-                { .name = n_manifest, .data = o->manifest, .len = o->manifest_len, .fd = -1 },
+                {.name = n_layer, .fd = fd, .len = o->layer.out_size},
+                {.name = n_config, .data = o->config, .len = o->config_len, .fd = -1},
+                {.name = n_manifest, .data = o->manifest, .len = o->manifest_len, .fd = -1},
         };
         qsort(blobs, ARRAY_SIZE(blobs), sizeof(blobs[0]), cmp_member);
         struct wh_archive_member m[] = {
-                { .name = "blobs", .is_dir = 1, .fd = -1 },
-                { .name = "blobs/sha256", .is_dir = 1, .fd = -1 },
+                {.name = "blobs", .is_dir = 1, .fd = -1},
+                {.name = "blobs/sha256", .is_dir = 1, .fd = -1},
                 blobs[0],
                 blobs[1],
                 blobs[2],
-                { .name = "index.json", .data = text, .len = strlen(text), .fd = -1 },
-                { .name = "oci-layout", .data = wh_oci_layout_text,
-                  .len = strlen(wh_oci_layout_text), .fd = -1 },
+                {.name = "index.json", .data = text, .len = strlen(text), .fd = -1},
+                {.name = "oci-layout",
+                 .data = wh_oci_layout_text,
+                 .len = strlen(wh_oci_layout_text),
+                 .fd = -1},
         };
         return wh_archive_write(dest->path, m, ARRAY_SIZE(m), opts->epoch, err);
 }
@@ -544,12 +552,17 @@ static int write_docker_archive(const struct wh_image_ref *dest, const struct wh
             docker_json(o, dest->ref, n_config, n_layer, &manifest, &repos) < 0)
                 return wh_fail(err, ENOMEM, "docker-archive");
         struct wh_archive_member m[] = {
-                { .name = n_config, .data = o->config, .len = o->config_len, .fd = -1 },
-                { .name = lid, .is_dir = 1, .fd = -1 },
-                { .name = n_layer, .fd = fd, .len = o->layer.out_size },
-                { .name = "manifest.json", .data = manifest, .len = strlen(manifest), .fd = -1 },
-                { .name = "repositories", .data = repos, .len = repos ? strlen(repos) : 0,
-                  .fd = -1 },
+                {.name = n_config, .data = o->config, .len = o->config_len, .fd = -1},
+                {.name = lid, .is_dir = 1, .fd = -1},
+                {.name = n_layer, .fd = fd, .len = o->layer.out_size},
+                {.name = "manifest.json",
+                 .data = manifest,
+                 .len = strlen(manifest),
+                 .fd = -1},
+                {.name = "repositories",
+                 .data = repos,
+                 .len = repos ? strlen(repos) : 0,
+                 .fd = -1},
         };
         return wh_archive_write(dest->path, m, ARRAY_SIZE(m) - (repos ? 0 : 1), opts->epoch,
                                 err);
@@ -571,20 +584,23 @@ int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
 {
         const char *tname = wh_transport_name(dest->transport);
         if (dest->transport == WH_T_TAR)
-                return wh_failx(err, EINVAL, "tar: is a source only; write oci:, "
-                                             "oci-archive:, docker-archive: or dir:");
+                return wh_failx(err, EINVAL,
+                                "tar: is a source only; write oci:, "
+                                "oci-archive:, docker-archive: or dir:");
         if (dest->transport == WH_T_OSTREE)
 #ifdef WITH_OSTREE
-                return wh_failx(err, ENOTSUP, "ostree: destination not supported in this build");
+                return wh_failx(err, ENOTSUP,
+                                "ostree: destination not supported in this build");
 #else
-                return wh_failx(err, ENOTSUP, "ostree: destination not supported in this build "
-                                              "(build with WITH_OSTREE=1)");
+                return wh_failx(err, ENOTSUP,
+                                "ostree: destination not supported in this build "
+                                "(build with WITH_OSTREE=1)");
 #endif
-        struct wh_plan plan = { 0 };
+        struct wh_plan plan = {0};
         int r = wh_plan_build(idx, opts->epoch, &plan, err);
         if (r < 0)
                 return wh_fail_ctx(err, r, "%s:%s", tname, dest->path);
-        struct image_out o = { 0 };
+        struct image_out o = {0};
         switch (dest->transport) {
         case WH_T_OCI:
                 r = write_oci(dest, &plan, opts, &o, err);

@@ -26,7 +26,7 @@ struct wh_write_opts {
         const char *base_digest;        /* manifest digest of the source, or NULL */
         const char *base_name;          /* source reference text, or NULL */
         int spool_fd;                   /* kept contents at entry->spool_off */
-        int compression_explicit;       /* the user chose compression (warn when overridden) */
+        int compression_explicit;       /* the user chose it (warn when overridden) */
 };
 
 struct wh_write_result {

@@ -60,21 +60,23 @@ static int cmp_link_key(const void *a, const void *b)
 }
 
 struct group {
-        size_t leader;                /* first kept path of the inode, in sorted order */
+        size_t leader; /* first kept path of the inode, in sorted order */
         const struct wh_entry *meta;
         int64_t spool_off;
         uint64_t size;
 };
 
 /* Settles one run keys[a..b) of entries sharing an inode. */
-static int settle_group(struct wh_index *idx, struct wh_entry **sorted, const struct link_key *keys,
-                        size_t a, size_t b, struct group *groups, struct wh_err *err)
+static int settle_group(struct wh_index *idx, struct wh_entry **sorted,
+                        const struct link_key *keys, size_t a, size_t b,
+                        struct group *groups, struct wh_err *err)
 {
         struct wh_entry *target = wh_index_get(idx, keys[a].key);
         if (target && target->type != WH_F_REG)
                 target = NULL;
-        struct group g = { .leader = keys[a].i, .meta = target ? target : sorted[keys[a].i],
-                           .spool_off = -1 };
+        struct group g = {.leader = keys[a].i,
+                          .meta = target ? target : sorted[keys[a].i],
+                          .spool_off = -1};
         g.size = g.meta->size;
         if (target && target->spool_off >= 0)
                 g.spool_off = target->spool_off;
@@ -101,9 +103,9 @@ static int group_links(struct wh_index *idx, struct wh_entry **sorted, size_t n,
                 if (!e->keep_reason)
                         continue;
                 if (e->type == WH_F_REG)
-                        keys[nk++] = (struct link_key){ e->path, i };
+                        keys[nk++] = (struct link_key){e->path, i};
                 else if (e->type == WH_F_HARDLINK && e->link)
-                        keys[nk++] = (struct link_key){ e->link, i };
+                        keys[nk++] = (struct link_key){e->link, i};
                 else if (e->type == WH_F_HARDLINK)
                         return wh_failx(err, EINVAL, "'/%s': hard link without a target",
                                         e->path);
@@ -119,19 +121,20 @@ static int group_links(struct wh_index *idx, struct wh_entry **sorted, size_t n,
         return 0;
 }
 
-static int make_item(struct wh_entry **sorted, size_t i, const struct group *g, int64_t epoch,
-                     struct wh_item *it, struct wh_err *err)
+static int make_item(struct wh_entry **sorted, size_t i, const struct group *g,
+                     int64_t epoch, struct wh_item *it, struct wh_err *err)
 {
         const struct wh_entry *e = sorted[i];
-        *it = (struct wh_item){ .e = e, .meta = e, .spool_off = -1,
-                                .mtime = clamp_mtime(e->mtime, epoch) };
+        *it = (struct wh_item){
+                .e = e, .meta = e, .spool_off = -1, .mtime = clamp_mtime(e->mtime, epoch)};
         switch (e->type) {
         case WH_F_DIR:
                 it->kind = WH_ITEM_DIR;
                 return 1;
         case WH_F_SYMLINK:
                 if (!e->link)
-                        return wh_failx(err, EINVAL, "'/%s': symlink without a target", e->path);
+                        return wh_failx(err, EINVAL, "'/%s': symlink without a target",
+                                        e->path);
                 it->kind = WH_ITEM_SYMLINK;
                 it->link = e->link;
                 return 1;
@@ -158,7 +161,8 @@ static int make_item(struct wh_entry **sorted, size_t i, const struct group *g, 
         return wh_failx(err, EINVAL, "'/%s': unknown entry type %d", e->path, (int)e->type);
 }
 
-int wh_plan_build(struct wh_index *idx, int64_t epoch, struct wh_plan *ret, struct wh_err *err)
+int wh_plan_build(struct wh_index *idx, int64_t epoch, struct wh_plan *ret,
+                  struct wh_err *err)
 {
         size_t n = 0;
         struct wh_entry **sorted = wh_index_sorted(idx, &n);
@@ -221,8 +225,8 @@ static char item_tar_type(enum wh_item_kind k)
         return WH_TAR_REG;
 }
 
-static int write_item(struct wh_tar_writer *w, const struct wh_item *it, int spool_fd, void *buf,
-                      struct wh_err *err)
+static int write_item(struct wh_tar_writer *w, const struct wh_item *it, int spool_fd,
+                      void *buf, struct wh_err *err)
 {
         struct wh_tar_hdr h = {
                 .path = it->e->path,
@@ -244,7 +248,8 @@ static int write_item(struct wh_tar_writer *w, const struct wh_item *it, int spo
                 return r;
         if (h.size == 0)
                 return 0;
-        return wh_tar_copy_fd(w, spool_fd, (off_t)it->spool_off, it->size, buf, COPY_BUF, err);
+        return wh_tar_copy_fd(w, spool_fd, (off_t)it->spool_off, it->size, buf, COPY_BUF,
+                              err);
 }
 
 int wh_plan_write_tar(const struct wh_plan *p, int spool_fd, struct wh_compressor *z,

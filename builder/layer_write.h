@@ -16,16 +16,27 @@
 #include "err.h"
 #include "index.h"
 
-enum wh_item_kind { WH_ITEM_DIR, WH_ITEM_FILE, WH_ITEM_HARDLINK, WH_ITEM_SYMLINK, WH_ITEM_FIFO };
+enum wh_item_kind {
+        WH_ITEM_DIR,
+        WH_ITEM_FILE,
+        WH_ITEM_HARDLINK,
+        WH_ITEM_SYMLINK,
+        WH_ITEM_FIFO
+};
 
 struct wh_item {
         enum wh_item_kind kind;
-        const struct wh_entry *e;    /* path; mode, owner, xattrs (via meta) */
-        const struct wh_entry *meta; /* whose mode/owner/xattrs apply (hard links share them) */
-        const char *link;            /* symlink target, or path of the file a hard link names */
-        int64_t spool_off;           /* WH_ITEM_FILE: content in the spool, -1 when size is 0 */
+        /* Supplies the path. */
+        const struct wh_entry *e;
+        /* Supplies mode, owner, mtime and xattrs: hard links share the file's. */
+        const struct wh_entry *meta;
+        /* Symlink target, or the path of the file a hard link names. */
+        const char *link;
+        /* WH_ITEM_FILE: size bytes at spool_off in the spool (-1 when empty). */
+        int64_t spool_off;
         uint64_t size;
-        int64_t mtime;               /* clamped */
+        /* Clamped to the epoch, never negative. */
+        int64_t mtime;
 };
 
 struct wh_plan {
@@ -39,7 +50,8 @@ struct wh_plan {
  * (keep_reason "parent of a kept path"). Entries are borrowed from idx and
  * valid while it is unchanged.
  */
-int wh_plan_build(struct wh_index *idx, int64_t epoch, struct wh_plan *ret, struct wh_err *err);
+int wh_plan_build(struct wh_index *idx, int64_t epoch, struct wh_plan *ret,
+                  struct wh_err *err);
 void wh_plan_release(struct wh_plan *p);
 
 /* Writes the plan as one tar stream into z, reading contents from spool_fd. */

@@ -15,7 +15,7 @@
 #include "tar_write.h"
 
 #define MAX_INDEX_JSON (16u << 20)
-#define COPY_BUF (1024 * 1024)
+#define COPY_BUF       (1024 * 1024)
 
 const char wh_oci_layout_text[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
@@ -30,7 +30,7 @@ int wh_blob_dir_open(int layout_fd, struct wh_blob_dir *ret, struct wh_err *err)
         close(fd);
         if (dfd < 0)
                 return wh_fail(err, e, "open 'blobs/sha256'");
-        *ret = (struct wh_blob_dir){ .dfd = dfd };
+        *ret = (struct wh_blob_dir){.dfd = dfd};
         return 0;
 }
 
@@ -148,7 +148,8 @@ static json_object *index_new(void)
 {
         _cleanup_json_ json_object *idx = json_object_new_object();
         json_object *m = json_object_new_array();
-        if (!idx || !m || json_object_object_add(idx, "schemaVersion", json_object_new_int(2)) ||
+        if (!idx || !m ||
+            json_object_object_add(idx, "schemaVersion", json_object_new_int(2)) ||
             wh_json_add_string(idx, "mediaType", WH_MT_OCI_INDEX) < 0 ||
             json_object_object_add(idx, "manifests", m)) {
                 return NULL;
@@ -278,13 +279,13 @@ static int fd_sink_write(void *userdata, const void *buf, size_t len, struct wh_
         return r < 0 ? wh_fail(err, -r, "write archive") : 0;
 }
 
-static int archive_members(int fd, const struct wh_archive_member *m, size_t n, int64_t mtime,
-                           struct wh_err *err)
+static int archive_members(int fd, const struct wh_archive_member *m, size_t n,
+                           int64_t mtime, struct wh_err *err)
 {
         _cleanup_free_ void *buf = malloc(COPY_BUF);
         if (!buf)
                 return wh_fail(err, ENOMEM, "archive");
-        struct fd_sink sink = { fd };
+        struct fd_sink sink = {fd};
         struct wh_tar_writer w;
         wh_tar_writer_init(&w, fd_sink_write, &sink);
         for (size_t i = 0; i < n; i++) {

@@ -19,10 +19,10 @@
 #include "err.h"
 #include "sha256.h"
 
-#define WH_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define WH_MT_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
 #define WH_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define WH_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define WH_ANNOT_REF_NAME "org.opencontainers.image.ref.name"
+#define WH_MT_OCI_CONFIG   "application/vnd.oci.image.config.v1+json"
+#define WH_ANNOT_REF_NAME  "org.opencontainers.image.ref.name"
 
 struct wh_blob_dir {
         int dfd;      /* blobs/sha256 (owned) */

@@ -21,9 +21,9 @@
 struct rootfs {
         int root_fd;
         int spool_fd;
-        int as_root;       /* owners are applied only when we may set them */
+        int as_root; /* owners are applied only when we may set them */
         int warned_xattr;
-        char *cur_dir;     /* path of cur_fd, "" for the root */
+        char *cur_dir; /* path of cur_fd, "" for the root */
         int cur_fd;
         void *buf;
 };
@@ -60,9 +60,11 @@ static int open_dir_walk(int root_fd, const char *rel, int create)
                 }
                 memcpy(comp, p, len);
                 comp[len] = '\0';
-                int nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int nfd =
+                        openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (nfd < 0 && errno == ENOENT && create && mkdirat(cur, comp, 0755) == 0)
-                        nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        nfd = openat(cur, comp,
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 int e = errno;
                 close(cur);
                 if (nfd < 0)
@@ -114,7 +116,8 @@ static int set_xattrs(struct rootfs *t, int fd, const struct wh_entry *meta)
         return 0;
 }
 
-/* Owner, mode, xattrs, times: in this order, since chown clears set-id bits and capabilities. */
+/* Owner, mode, xattrs, times: in this order, since chown clears set-id bits and
+ * capabilities. */
 static int set_meta_fd(struct rootfs *t, int fd, const struct wh_item *it)
 {
         const struct wh_entry *m = it->meta;
@@ -125,7 +128,7 @@ static int set_meta_fd(struct rootfs *t, int fd, const struct wh_item *it)
         int r = set_xattrs(t, fd, m);
         if (r < 0)
                 return r;
-        struct timespec ts[2] = { { it->mtime, 0 }, { it->mtime, 0 } };
+        struct timespec ts[2] = {{it->mtime, 0}, {it->mtime, 0}};
         return futimens(fd, ts) < 0 ? -errno : 0;
 }
 
@@ -162,9 +165,8 @@ static int copy_content(struct rootfs *t, int fd, const struct wh_item *it)
 
 static int make_file(struct rootfs *t, int dfd, const char *base, const struct wh_item *it)
 {
-        _cleanup_close_ int fd = openat(dfd, base,
-                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                        0600);
+        _cleanup_close_ int fd = openat(
+                dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         int r = copy_content(t, fd, it);
@@ -173,10 +175,12 @@ static int make_file(struct rootfs *t, int dfd, const char *base, const struct w
         return r;
 }
 
-static int make_hardlink(struct rootfs *t, int dfd, const char *base, const struct wh_item *it)
+static int make_hardlink(struct rootfs *t, int dfd, const char *base,
+                         const struct wh_item *it)
 {
         const char *slash = strrchr(it->link, '/');
-        _cleanup_free_ char *dir = strndup(it->link, slash ? (size_t)(slash - it->link) : 0);
+        _cleanup_free_ char *dir =
+                strndup(it->link, slash ? (size_t)(slash - it->link) : 0);
         if (!dir)
                 return -ENOMEM;
         _cleanup_close_ int src = open_dir_walk(t->root_fd, dir, 0);
@@ -186,7 +190,8 @@ static int make_hardlink(struct rootfs *t, int dfd, const char *base, const stru
 }
 
 /* Symlinks and fifos: metadata by name, never following the entry itself. */
-static int make_special(struct rootfs *t, int dfd, const char *base, const struct wh_item *it)
+static int make_special(struct rootfs *t, int dfd, const char *base,
+                        const struct wh_item *it)
 {
         const struct wh_entry *m = it->meta;
         if (it->kind == WH_ITEM_SYMLINK) {
@@ -207,7 +212,7 @@ static int make_special(struct rootfs *t, int dfd, const char *base, const struc
         if (it->kind == WH_ITEM_SYMLINK && t->as_root &&
             fchownat(dfd, base, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        struct timespec ts[2] = { { it->mtime, 0 }, { it->mtime, 0 } };
+        struct timespec ts[2] = {{it->mtime, 0}, {it->mtime, 0}};
         return utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
@@ -258,7 +263,7 @@ static int build_tree(struct rootfs *t, const struct wh_plan *plan, int64_t epoc
         int r = finish_dirs(t, plan, err);
         if (r < 0)
                 return r;
-        struct timespec ts[2] = { { epoch < 0 ? 0 : epoch, 0 }, { epoch < 0 ? 0 : epoch, 0 } };
+        struct timespec ts[2] = {{epoch < 0 ? 0 : epoch, 0}, {epoch < 0 ? 0 : epoch, 0}};
         if (fchmod(t->root_fd, 0755) < 0 || futimens(t->root_fd, ts) < 0)
                 return wh_fail(err, errno, "root directory");
         return 0;
@@ -322,8 +327,8 @@ static int place(const char *tmp, const char *path, struct wh_err *err)
         return 0;
 }
 
-int wh_rootfs_write(const char *path, const struct wh_plan *plan, int spool_fd, int64_t epoch,
-                    struct wh_err *err)
+int wh_rootfs_write(const char *path, const struct wh_plan *plan, int spool_fd,
+                    int64_t epoch, struct wh_err *err)
 {
         struct stat st;
         if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
@@ -332,8 +337,10 @@ int wh_rootfs_write(const char *path, const struct wh_plan *plan, int spool_fd, 
         int r = wh_mkdtemp_beside(path, &tmp, err);
         if (r < 0)
                 return r;
-        struct rootfs t = { .root_fd = -1, .cur_fd = -1, .spool_fd = spool_fd,
-                            .as_root = geteuid() == 0 };
+        struct rootfs t = {.root_fd = -1,
+                           .cur_fd = -1,
+                           .spool_fd = spool_fd,
+                           .as_root = geteuid() == 0};
         t.root_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         t.buf = malloc(COPY_BUF);
         if (t.root_fd < 0 || !t.buf)

@@ -15,5 +15,5 @@
 #include "err.h"
 #include "layer_write.h"
 
-int wh_rootfs_write(const char *path, const struct wh_plan *plan, int spool_fd, int64_t epoch,
-                    struct wh_err *err);
+int wh_rootfs_write(const char *path, const struct wh_plan *plan, int spool_fd,
+                    int64_t epoch, struct wh_err *err);

@@ -14,9 +14,9 @@
 #include "cleanup.h"
 #include "fs_util.h"
 
-#define BLOCK 512
-#define MAX_OCTAL_8 07777777ULL       /* 7 digits + NUL */
-#define MAX_OCTAL_12 077777777777ULL  /* 11 digits + NUL */
+#define BLOCK        512
+#define MAX_OCTAL_8  07777777ULL     /* 7 digits + NUL */
+#define MAX_OCTAL_12 077777777777ULL /* 11 digits + NUL */
 /* An xattr set larger than this is not something a layer should carry. */
 #define MAX_PAX_BYTES (8u << 20)
 
@@ -132,8 +132,8 @@ static void checksum(struct ustar *u)
         u->chksum[7] = ' ';
 }
 
-static void fill_common(struct ustar *u, char type, uint32_t mode, uint32_t uid, uint32_t gid,
-                        uint64_t size, int64_t mtime)
+static void fill_common(struct ustar *u, char type, uint32_t mode, uint32_t uid,
+                        uint32_t gid, uint64_t size, int64_t mtime)
 {
         memset(u, 0, sizeof(*u));
         u->typeflag = type;
@@ -182,8 +182,8 @@ static int build_pax(const struct wh_tar_hdr *h, const char *name, size_t name_l
         return r;
 }
 
-static int emit_pax(struct wh_tar_writer *w, const struct wh_tar_hdr *h, const struct pax *p,
-                    struct wh_err *err)
+static int emit_pax(struct wh_tar_writer *w, const struct wh_tar_hdr *h,
+                    const struct pax *p, struct wh_err *err)
 {
         struct ustar u;
         fill_common(&u, 'x', 0644, 0, 0, p->len, h->mtime);
@@ -197,7 +197,8 @@ static int emit_pax(struct wh_tar_writer *w, const struct wh_tar_hdr *h, const s
         return r;
 }
 
-int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h, struct wh_err *err)
+int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h,
+                        struct wh_err *err)
 {
         if (w->remaining)
                 return wh_failx(err, EINVAL, "tar: previous entry is %llu bytes short",
@@ -207,12 +208,12 @@ int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h, str
                 return wh_fail(err, ENOMEM, "tar header '%s'", h->path);
         size_t name_len = strlen(name);
 
-        struct pax p = { 0 };
+        struct pax p = {0};
         int r = build_pax(h, name, name_len, &p);
         if (r == -E2BIG) {
                 free(p.buf);
-                return wh_failx(err, E2BIG, "tar header '%s': extended attributes too large",
-                                h->path);
+                return wh_failx(err, E2BIG,
+                                "tar header '%s': extended attributes too large", h->path);
         }
         if (r < 0) {
                 free(p.buf);
@@ -241,10 +242,12 @@ int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h, str
         return 0;
 }
 
-int wh_tar_write_data(struct wh_tar_writer *w, const void *buf, size_t len, struct wh_err *err)
+int wh_tar_write_data(struct wh_tar_writer *w, const void *buf, size_t len,
+                      struct wh_err *err)
 {
         if (len > w->remaining)
-                return wh_failx(err, EINVAL, "tar: %zu bytes of data past the entry's size", len);
+                return wh_failx(err, EINVAL, "tar: %zu bytes of data past the entry's size",
+                                len);
         int r = emit(w, buf, len, err);
         if (r < 0)
                 return r;

@@ -18,7 +18,8 @@
 #include "index.h"
 
 /* Receives the stream; returns 0 or -errno (with err filled). */
-typedef int (*wh_tar_sink_fn)(void *userdata, const void *buf, size_t len, struct wh_err *err);
+typedef int (*wh_tar_sink_fn)(void *userdata, const void *buf, size_t len,
+                              struct wh_err *err);
 
 enum {
         WH_TAR_REG = '0',
@@ -51,10 +52,12 @@ struct wh_tar_writer {
 void wh_tar_writer_init(struct wh_tar_writer *w, wh_tar_sink_fn sink, void *userdata);
 
 /* Emits the header(s) of one entry. The previous entry's data must be complete. */
-int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h, struct wh_err *err);
+int wh_tar_write_header(struct wh_tar_writer *w, const struct wh_tar_hdr *h,
+                        struct wh_err *err);
 
 /* Emits data of the current entry; the padding follows the last byte by itself. */
-int wh_tar_write_data(struct wh_tar_writer *w, const void *buf, size_t len, struct wh_err *err);
+int wh_tar_write_data(struct wh_tar_writer *w, const void *buf, size_t len,
+                      struct wh_err *err);
 
 /*
  * Emits len bytes of the current entry read from fd at off, through buf

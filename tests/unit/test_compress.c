@@ -26,7 +26,8 @@ static unsigned char *make_input(void)
         for (size_t i = 0; i < INPUT; i++) {
                 /* Compressible but not trivial: text-like runs with noise. */
                 x = x * 1103515245u + 12345u;
-                p[i] = (i % 64 < 40) ? (unsigned char)("whittle "[i % 8]) : (unsigned char)(x >> 24);
+                p[i] = (i % 64 < 40) ? (unsigned char)("whittle "[i % 8])
+                                     : (unsigned char)(x >> 24);
         }
         return p;
 }
@@ -49,7 +50,7 @@ static int read_all(int fd, unsigned char **ret, size_t *ret_len)
 static int compress_to(enum wh_compression c, int level, const unsigned char *in, int fd,
                        struct wh_compress_result *res)
 {
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         _cleanup_compressor_ struct wh_compressor *z = NULL;
         if (wh_compressor_new(c, level, fd, &z, &err) < 0)
                 return -1;
@@ -76,7 +77,7 @@ static int decompress(enum wh_compression c, const unsigned char *blob, size_t l
                 return 0;
         }
         if (c == WH_COMP_GZIP) {
-                z_stream s = { 0 };
+                z_stream s = {0};
                 if (inflateInit2(&s, 31) != Z_OK)
                         return -1;
                 s.next_in = (Bytef *)blob;
@@ -142,13 +143,14 @@ static void test_codec(enum wh_compression c, const unsigned char *in)
         if (c != WH_COMP_NONE)
                 ok(len < INPUT, "%s: output is smaller (%zu < %d)", name, len, INPUT);
         if (c == WH_COMP_GZIP)
-                ok(len > 10 && blob[4] == 0 && blob[5] == 0 && blob[6] == 0 && blob[7] == 0 &&
-                           blob[9] == 255,
+                ok(len > 10 && blob[4] == 0 && blob[5] == 0 && blob[6] == 0 &&
+                           blob[7] == 0 && blob[9] == 255,
                    "gzip: header mtime 0, OS 255");
 
         unsigned char *out = malloc(INPUT + 64);
         size_t olen = 0;
-        is_int(decompress(c, blob, len, out, INPUT + 64, &olen), 0, "%s: decompresses", name);
+        is_int(decompress(c, blob, len, out, INPUT + 64, &olen), 0, "%s: decompresses",
+               name);
         ok(olen == INPUT && !memcmp(out, in, INPUT), "%s: round trip", name);
         free(out);
         free(blob);
@@ -170,9 +172,10 @@ static void test_levels(const unsigned char *in)
         ok(strcmp(a.digest, b.digest) != 0, "the level reaches the codec");
         close(fd1);
         close(fd2);
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         struct wh_compressor *z = NULL;
-        is_int(wh_compressor_new(WH_COMP_GZIP, 12, 1, &z, &err), -EINVAL, "gzip level 12 refused");
+        is_int(wh_compressor_new(WH_COMP_GZIP, 12, 1, &z, &err), -EINVAL,
+               "gzip level 12 refused");
         ok(z == NULL, "nothing returned on failure");
         int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
         struct wh_compress_result r;

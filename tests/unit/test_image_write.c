@@ -22,13 +22,13 @@
 #include "../../builder/image_write.h"
 #include "tap.h"
 
-#define EPOCH 1700000000
+#define EPOCH  1700000000
 #define FUTURE 2000000000
 
 static char tmproot[] = "/tmp/wh-image-write-XXXXXX";
 static char long_dir[160];
 static char long_file[180];
-static const unsigned char cap_value[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00 };
+static const unsigned char cap_value[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00};
 
 struct fixture {
         struct wh_index *idx;
@@ -40,7 +40,7 @@ static struct wh_entry *add(struct fixture *f, const char *path, enum wh_ftype t
                             uint32_t mode, uint32_t uid, uint32_t gid, int64_t mtime,
                             const char *link, const char *content, int keep)
 {
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         struct wh_entry *e = wh_entry_new(path, type);
         e->mode = mode;
         e->uid = uid;
@@ -84,7 +84,8 @@ static void fixture_init(struct fixture *f)
         tool->n_xattrs = 1;
         add(f, "usr/bin/a-hard", WH_F_HARDLINK, 04755, 0, 0, 1500, "usr/bin/tool", NULL, 1);
         add(f, "usr/bin/z-hard", WH_F_HARDLINK, 04755, 0, 0, 1500, "usr/bin/tool", NULL, 1);
-        add(f, "usr/lib64", WH_F_SYMLINK, 0777, 0, 0, 1500, "/lib/x86_64-linux-gnu", NULL, 1);
+        add(f, "usr/lib64", WH_F_SYMLINK, 0777, 0, 0, 1500, "/lib/x86_64-linux-gnu", NULL,
+            1);
         add(f, "bin", WH_F_SYMLINK, 0777, 0, 0, 1500, "usr/bin", NULL, 1);
         add(f, "run", WH_F_DIR, 0755, 0, 0, 1000, NULL, NULL, 1);
         add(f, "run/fifo", WH_F_FIFO, 0600, 0, 0, 1000, NULL, NULL, 1);
@@ -144,7 +145,9 @@ static struct wh_write_opts opts_for(const struct fixture *f, enum wh_compressio
                 .epoch = EPOCH,
                 .config = config,
                 .history_created_by = "whittle build --profile test",
-                .base_digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                .base_digest =
+                        "sha256:"
+                        "0000000000000000000000000000000000000000000000000000000000000000",
                 .base_name = "oci:/src:latest",
                 .spool_fd = f->spool,
         };
@@ -156,7 +159,7 @@ static json_object *sample_config(void)
                            "{\"Env\":[\"PATH=/usr/bin\"],\"Cmd\":[\"/usr/bin/tool\"],"
                            "\"WorkingDir\":\"/\"}}";
         json_object *o = NULL;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         if (wh_json_parse(text, strlen(text), "config", &o, &err) < 0)
                 abort();
         return o;
@@ -165,7 +168,7 @@ static json_object *sample_config(void)
 static int write_to(const char *text, const struct wh_write_opts *o, struct fixture *f,
                     struct wh_write_result *res, struct wh_err *err)
 {
-        struct wh_image_ref ref = { 0 };
+        struct wh_image_ref ref = {0};
         int r = wh_image_ref_parse(text, 1, &ref, err);
         if (r < 0)
                 return r;
@@ -177,9 +180,10 @@ static int write_to(const char *text, const struct wh_write_opts *o, struct fixt
 }
 
 static const char *const want_paths[] = {
-        "bin", "dev/", "etc/", "etc/hostname", "etc/shadow", "home/", "home/big",
-        "opt/", long_dir, long_file, "run/", "run/fifo", "usr/", "usr/bin/",
-        "usr/bin/a-hard", "usr/bin/tool", "usr/bin/z-hard", "usr/lib64",
+        "bin",          "dev/",           "etc/",      "etc/hostname", "etc/shadow",
+        "home/",        "home/big",       "opt/",      long_dir,       long_file,
+        "run/",         "run/fifo",       "usr/",      "usr/bin/",     "usr/bin/a-hard",
+        "usr/bin/tool", "usr/bin/z-hard", "usr/lib64",
 };
 
 /* Reads the layer blob at path (any compression) and checks every entry. */
@@ -188,8 +192,8 @@ static void check_layer(const char *path, const char *what)
         struct archive *ar = archive_read_new();
         archive_read_support_format_tar(ar);
         archive_read_support_filter_all(ar);
-        if (!ok(archive_read_open_filename(ar, path, 65536) == ARCHIVE_OK, "%s: layer opens",
-                what)) {
+        if (!ok(archive_read_open_filename(ar, path, 65536) == ARCHIVE_OK,
+                "%s: layer opens", what)) {
                 archive_read_free(ar);
                 return;
         }
@@ -209,10 +213,11 @@ static void check_layer(const char *path, const char *what)
                     archive_entry_ctime_is_set(ae))
                         clamped = 0;
                 if (!strcmp(p, "etc/hostname")) {
-                        char buf[32] = { 0 };
+                        char buf[32] = {0};
                         archive_read_data(ar, buf, sizeof(buf) - 1);
                         is_str(buf, "whittle\n", "%s: content of etc/hostname", what);
-                        is_int(archive_entry_mtime(ae), EPOCH, "%s: future mtime clamped", what);
+                        is_int(archive_entry_mtime(ae), EPOCH, "%s: future mtime clamped",
+                               what);
                 }
                 if (!strcmp(p, "etc/shadow")) {
                         is_int(archive_entry_gid(ae), 42, "%s: numeric gid", what);
@@ -226,7 +231,8 @@ static void check_layer(const char *path, const char *what)
                         ok(archive_entry_filetype(ae) == AE_IFREG &&
                                    archive_entry_size(ae) == 20,
                            "%s: first path of the inode carries the content", what);
-                        is_int(archive_entry_mode(ae) & 07777, 04755, "%s: setuid kept", what);
+                        is_int(archive_entry_mode(ae) & 07777, 04755, "%s: setuid kept",
+                               what);
                         const char *name;
                         const void *val;
                         size_t len;
@@ -268,7 +274,7 @@ static char *read_text(const char *path)
 {
         char *buf = NULL;
         size_t len;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         if (wh_read_file_at(AT_FDCWD, path, 1 << 24, &buf, &len, &err) < 0)
                 return NULL;
         return buf;
@@ -286,7 +292,7 @@ static void test_oci(enum wh_compression c, char ret_diff_id[80])
         if (asprintf(&r1, "oci:%s:app", d1) < 0 || asprintf(&r2, "oci:%s:app", d2) < 0)
                 abort();
         struct wh_write_result a, b;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(write_to(r1, &o, &f, &a, &err), 0, "%s: oci write", name);
         is_int(write_to(r2, &o, &f, &b, &err), 0, "%s: oci write again", name);
         is_str(a.manifest_digest, b.manifest_digest, "%s: same manifest digest", name);
@@ -316,9 +322,10 @@ static void test_oci(enum wh_compression c, char ret_diff_id[80])
            "%s: config has diff_id, created, settings, history", name);
         _cleanup_free_ char *man_path = blob_path(d1, a.manifest_digest);
         _cleanup_free_ char *man = read_text(man_path);
-        static const char *const mts[] = { "tar+zstd\"", "tar+gzip\"", "tar\"" };
+        static const char *const mts[] = {"tar+zstd\"", "tar+gzip\"", "tar\""};
         ok(man && strstr(man, mts[c]) && strstr(man, "\"schemaVersion\":2") &&
-                   strstr(man, "org.opencontainers.image.base.name\":\"oci:/src:latest\"") &&
+                   strstr(man,
+                          "org.opencontainers.image.base.name\":\"oci:/src:latest\"") &&
                    strstr(man, "org.opencontainers.image.created"),
            "%s: manifest with layer media type and annotations", name);
 
@@ -352,7 +359,7 @@ static void test_umoci(void)
         if (asprintf(&ref, "oci:%s:app", dir) < 0)
                 abort();
         struct wh_write_result res;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(write_to(ref, &o, &f, &res, &err), 0, "gzip layout for umoci");
         is_int(run("umoci unpack --image %s:app %s >/dev/null 2>&1", dir, bundle), 0,
                "umoci unpacks it");
@@ -378,7 +385,7 @@ static size_t count_manifests(const char *dir, const char *ref, char **ret_diges
                 abort();
         _cleanup_free_ char *text = read_text(p);
         json_object *idx = NULL, *m = NULL;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         if (!text || wh_json_parse(text, strlen(text), "index", &idx, &err) < 0)
                 return 0;
         json_object_object_get_ex(idx, "manifests", &m);
@@ -402,7 +409,7 @@ static char *list_blobs(const char *dir)
         if (asprintf(&cmd, "ls -a %s/blobs/sha256 | sort | tr '\\n' ' '", dir) < 0)
                 abort();
         FILE *p = popen(cmd, "r");
-        char buf[8192] = { 0 };
+        char buf[8192] = {0};
         size_t n = p ? fread(buf, 1, sizeof(buf) - 1, p) : 0;
         if (p)
                 pclose(p);
@@ -421,12 +428,13 @@ static void test_oci_existing(void)
         if (asprintf(&ra, "oci:%s:a", dir) < 0 || asprintf(&rb, "oci:%s:b", dir) < 0)
                 abort();
         struct wh_write_result a1, b1, a2;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(mkdir(dir, 0755), 0, "an empty directory as destination");
         is_int(write_to(ra, &o, &f, &a1, &err), 0, "write ref a into the empty directory");
         o.epoch = EPOCH + 1;
         is_int(write_to(rb, &o, &f, &b1, &err), 0, "add ref b");
-        ok(strcmp(a1.manifest_digest, b1.manifest_digest) != 0, "another epoch, another image");
+        ok(strcmp(a1.manifest_digest, b1.manifest_digest) != 0,
+           "another epoch, another image");
         _cleanup_free_ char *da = NULL, *db = NULL;
         is_int(count_manifests(dir, "a", &da), 2, "two manifests in index.json");
         is_str(da, a1.manifest_digest, "ref a kept");
@@ -466,7 +474,8 @@ static void test_oci_existing(void)
         o.spool_fd = f.spool;
         o.epoch = EPOCH + 4;
         _cleanup_free_ char *blocker = tpath("oci-multi/index.json.tmp-%d", (int)getpid());
-        _cleanup_free_ char *blocker_child = tpath("oci-multi/index.json.tmp-%d/x", (int)getpid());
+        _cleanup_free_ char *blocker_child =
+                tpath("oci-multi/index.json.tmp-%d/x", (int)getpid());
         ok(mkdir(blocker, 0755) == 0 && mkdir(blocker_child, 0755) == 0,
            "block index.json's temporary name");
         ok(write_to(ra, &o, &f, &a2, &err) < 0, "write fails at the commit point");
@@ -491,12 +500,14 @@ static void test_not_a_layout(void)
         if (asprintf(&r, "oci:%s:x", dir) < 0)
                 abort();
         struct wh_write_result res;
-        struct wh_err err = { 0 };
-        is_int(write_to(r, &o, &f, &res, &err), -EEXIST, "a non-empty non-layout is refused");
+        struct wh_err err = {0};
+        is_int(write_to(r, &o, &f, &res, &err), -EEXIST,
+               "a non-empty non-layout is refused");
         ok(strstr(err.msg, "not an OCI layout") != NULL, "and the error says why");
-        struct wh_image_ref ost = { .transport = WH_T_OSTREE, .path = (char *)"repo",
-                                    .ref = (char *)"x" };
-        is_int(wh_image_write(&ost, f.idx, &o, &res, &err), -ENOTSUP, "ostree: not in this build");
+        struct wh_image_ref ost = {
+                .transport = WH_T_OSTREE, .path = (char *)"repo", .ref = (char *)"x"};
+        is_int(wh_image_write(&ost, f.idx, &o, &res, &err), -ENOTSUP,
+               "ostree: not in this build");
         ok(strstr(err.msg, "not supported in this build") != NULL, "ostree error is clear");
         wh_rm_rf_at(AT_FDCWD, dir);
         fixture_release(&f);
@@ -512,7 +523,7 @@ static char *archive_names(const char *path)
 {
         struct archive *ar = archive_read_new();
         archive_read_support_format_tar(ar);
-        char buf[8192] = { 0 };
+        char buf[8192] = {0};
         size_t len = 0;
         if (archive_read_open_filename(ar, path, 65536) == ARCHIVE_OK) {
                 struct archive_entry *ae;
@@ -535,16 +546,18 @@ static void test_oci_archive(void)
         struct wh_write_opts o = opts_for(&f, WH_COMP_ZSTD, cfg);
         _cleanup_free_ char *p1 = tpath("img1.oci.tar"), *p2 = tpath("img2.oci.tar");
         _cleanup_free_ char *r1 = NULL, *r2 = NULL;
-        if (asprintf(&r1, "oci-archive:%s", p1) < 0 || asprintf(&r2, "oci-archive:%s", p2) < 0)
+        if (asprintf(&r1, "oci-archive:%s", p1) < 0 ||
+            asprintf(&r2, "oci-archive:%s", p2) < 0)
                 abort();
         struct wh_write_result a, b;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(write_to(r1, &o, &f, &a, &err), 0, "oci-archive written");
         is_int(write_to(r2, &o, &f, &b, &err), 0, "oci-archive written again");
         ok(same_file(p1, p2), "oci-archive: byte-for-byte identical");
         _cleanup_free_ char *names = archive_names(p1);
         ok(strstr(names, "blobs/ blobs/sha256/ ") == names && strstr(names, "index.json") &&
-                   strstr(names, "oci-layout") && strstr(names, wh_digest_hex(a.layer_digest)),
+                   strstr(names, "oci-layout") &&
+                   strstr(names, wh_digest_hex(a.layer_digest)),
            "oci-archive: layout members");
         if (have("skopeo"))
                 is_int(run("skopeo inspect oci-archive:%s:latest >/dev/null 2>&1", p1), 0,
@@ -566,7 +579,7 @@ static void test_docker_archive(void)
         if (asprintf(&r, "docker-archive:%s:localhost/whittle-test:v1", p) < 0)
                 abort();
         struct wh_write_result res;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(write_to(r, &o, &f, &res, &err), 0, "docker-archive written (zstd asked)");
         _cleanup_free_ char *names = archive_names(p);
         _cleanup_free_ char *want = NULL;
@@ -580,20 +593,23 @@ static void test_docker_archive(void)
         _cleanup_free_ char *x = tpath("docker-x");
         mkdir(x, 0700);
         is_int(run("tar -C %s -xf %s", x, p), 0, "unpack the archive (plain files only)");
-        _cleanup_free_ char *layer = tpath("docker-x/%s/layer.tar", wh_digest_hex(res.diff_id));
+        _cleanup_free_ char *layer =
+                tpath("docker-x/%s/layer.tar", wh_digest_hex(res.diff_id));
         if (have("gzip"))
                 is_int(run("gzip -t < %s", layer), 0, "docker-archive layer is gzip");
         check_layer(layer, "docker-archive");
         _cleanup_free_ char *mj = tpath("docker-x/manifest.json");
         _cleanup_free_ char *mtext = read_text(mj);
         _cleanup_free_ char *want_m = NULL;
-        if (asprintf(&want_m,
-                     "[{\"Config\":\"%s.json\",\"RepoTags\":[\"localhost/whittle-test:v1\"],"
-                     "\"Layers\":[\"%s/layer.tar\"]}]",
-                     wh_digest_hex(res.config_digest), wh_digest_hex(res.diff_id)) < 0)
+        if (asprintf(
+                    &want_m,
+                    "[{\"Config\":\"%s.json\",\"RepoTags\":[\"localhost/whittle-test:v1\"],"
+                    "\"Layers\":[\"%s/layer.tar\"]}]",
+                    wh_digest_hex(res.config_digest), wh_digest_hex(res.diff_id)) < 0)
                 abort();
         is_str(mtext, want_m, "manifest.json as docker writes it");
-        _cleanup_free_ char *cj = tpath("docker-x/%s.json", wh_digest_hex(res.config_digest));
+        _cleanup_free_ char *cj =
+                tpath("docker-x/%s.json", wh_digest_hex(res.config_digest));
         _cleanup_free_ char *ctext = read_text(cj);
         ok(ctext && strstr(ctext, res.diff_id), "config names the uncompressed diff_id");
         wh_rm_rf_at(AT_FDCWD, x);
@@ -605,14 +621,16 @@ static void test_docker_archive(void)
                 _cleanup_free_ char *root = tpath("podman-root"), *rr = tpath("podman-run");
                 _cleanup_free_ char *pt = tpath("podman-tmp"), *pm = NULL;
                 if (asprintf(&pm,
-                             "TMPDIR=%s podman --storage-driver vfs --cgroup-manager cgroupfs "
+                             "TMPDIR=%s podman --storage-driver vfs --cgroup-manager "
+                             "cgroupfs "
                              "--events-backend none --tmpdir %s",
                              tmproot, pt) < 0)
                         abort();
-                is_int(run("%s --root %s --runroot %s load -q -i %s >/dev/null 2>&1", pm, root,
-                           rr, p),
+                is_int(run("%s --root %s --runroot %s load -q -i %s >/dev/null 2>&1", pm,
+                           root, rr, p),
                        0, "podman load accepts the docker-archive");
-                is_int(run("%s --root %s --runroot %s image exists localhost/whittle-test:v1",
+                is_int(run("%s --root %s --runroot %s image exists "
+                           "localhost/whittle-test:v1",
                            pm, root, rr),
                        0, "podman has the image under its tag");
                 run("%s --root %s --runroot %s rmi -a -f >/dev/null 2>&1", pm, root, rr);
@@ -628,16 +646,18 @@ static void check_tree(const char *dir)
 {
         _cleanup_free_ char *p = NULL;
         struct stat st;
-#define AT(rel) (free(p), p = NULL, asprintf(&p, "%s/%s", dir, rel) < 0 ? abort() : (void)0, p)
+#define AT(rel)                                                                            \
+        (free(p), p = NULL, asprintf(&p, "%s/%s", dir, rel) < 0 ? abort() : (void)0, p)
         ok(lstat(AT("etc/hostname"), &st) == 0 && S_ISREG(st.st_mode) &&
                    (st.st_mode & 07777) == 0644 && st.st_mtime == EPOCH,
            "dir: etc/hostname with mode and clamped mtime");
         _cleanup_free_ char *text = read_text(AT("etc/hostname"));
         is_str(text, "whittle\n", "dir: content");
-        ok(lstat(AT("etc/shadow"), &st) == 0 && st.st_gid == 42 && (st.st_mode & 07777) == 0640,
+        ok(lstat(AT("etc/shadow"), &st) == 0 && st.st_gid == 42 &&
+                   (st.st_mode & 07777) == 0640,
            "dir: owner and mode");
-        ok(lstat(AT("usr"), &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0751 &&
-                   st.st_mtime == 500,
+        ok(lstat(AT("usr"), &st) == 0 && S_ISDIR(st.st_mode) &&
+                   (st.st_mode & 07777) == 0751 && st.st_mtime == 500,
            "dir: directory mode and time applied after its children");
         struct stat a, b;
         ok(lstat(AT("usr/bin/tool"), &a) == 0 && lstat(AT("usr/bin/a-hard"), &b) == 0 &&
@@ -647,12 +667,13 @@ static void check_tree(const char *dir)
         ssize_t n = lgetxattr(AT("usr/bin/tool"), "security.capability", cap, sizeof(cap));
         ok(n == (ssize_t)sizeof(cap_value) && !memcmp(cap, cap_value, sizeof(cap_value)),
            "dir: security.capability set");
-        char link[256] = { 0 };
+        char link[256] = {0};
         ok(readlink(AT("usr/lib64"), link, sizeof(link) - 1) > 0 &&
                    !strcmp(link, "/lib/x86_64-linux-gnu") && lstat(p, &st) == 0 &&
                    st.st_mtime == 1500,
            "dir: absolute symlink created as a link, with its time");
-        ok(lstat(AT("run/fifo"), &st) == 0 && S_ISFIFO(st.st_mode) && (st.st_mode & 07777) == 0600,
+        ok(lstat(AT("run/fifo"), &st) == 0 && S_ISFIFO(st.st_mode) &&
+                   (st.st_mode & 07777) == 0600,
            "dir: fifo");
         ok(lstat(AT("dev/null"), &st) < 0 && lstat(AT("usr/share"), &st) < 0,
            "dir: no device node, nothing unkept");
@@ -676,7 +697,7 @@ static void test_dir(void)
         if (asprintf(&r, "dir:%s", dir) < 0)
                 abort();
         struct wh_write_result res;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         is_int(write_to(r, &o, &f, &res, &err), 0, "dir: fresh destination");
         if (geteuid() == 0)
                 check_tree(dir);
@@ -713,7 +734,8 @@ static void test_dir(void)
         _cleanup_free_ char *rf = NULL;
         if (asprintf(&rf, "dir:%s", file) < 0)
                 abort();
-        is_int(write_to(rf, &o, &f, &res, &err), -EEXIST, "dir: a file in the way is refused");
+        is_int(write_to(rf, &o, &f, &res, &err), -EEXIST,
+               "dir: a file in the way is refused");
         wh_rm_rf_at(AT_FDCWD, dir);
         unlink(file);
         fixture_release(&f);

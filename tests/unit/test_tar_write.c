@@ -37,32 +37,54 @@ static int mem_sink(void *userdata, const void *buf, size_t len, struct wh_err *
         return 0;
 }
 
-static const unsigned char cap_value[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x04,
-                                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+static const unsigned char cap_value[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x04,
+                                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 static char long_name[200];
 static char long_target[150];
 
 static int write_sample(struct membuf *m, int fd)
 {
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         struct wh_tar_writer w;
         wh_tar_writer_init(&w, mem_sink, m);
-        struct wh_xattr x = { .name = (char *)"security.capability", .value = (void *)cap_value,
-                              .len = sizeof(cap_value) };
+        struct wh_xattr x = {.name = (char *)"security.capability",
+                             .value = (void *)cap_value,
+                             .len = sizeof(cap_value)};
         struct wh_tar_hdr hs[] = {
-                { .path = "etc", .type = WH_TAR_DIR, .mode = 0755, .mtime = 100 },
-                { .path = "etc/hostname", .type = WH_TAR_REG, .mode = 0644, .uid = 1000,
-                  .gid = 1000, .size = 5, .mtime = 200 },
-                { .path = long_name, .type = WH_TAR_REG, .mode = 0600, .uid = 3000000,
-                  .gid = 7, .size = 0, .mtime = 300 },
-                { .path = "usr/bin/ping", .type = WH_TAR_REG, .mode = 04755, .size = 3,
-                  .mtime = 400, .xattrs = &x, .n_xattrs = 1 },
-                { .path = "usr/bin/ping2", .type = WH_TAR_LINK, .mode = 04755,
-                  .link = "usr/bin/ping", .mtime = 400 },
-                { .path = "usr/lib64", .type = WH_TAR_SYMLINK, .mode = 0777,
-                  .link = long_target, .mtime = -5 },
-                { .path = "run/fifo", .type = WH_TAR_FIFO, .mode = 0600, .mtime = 1 },
+                {.path = "etc", .type = WH_TAR_DIR, .mode = 0755, .mtime = 100},
+                {.path = "etc/hostname",
+                 .type = WH_TAR_REG,
+                 .mode = 0644,
+                 .uid = 1000,
+                 .gid = 1000,
+                 .size = 5,
+                 .mtime = 200},
+                {.path = long_name,
+                 .type = WH_TAR_REG,
+                 .mode = 0600,
+                 .uid = 3000000,
+                 .gid = 7,
+                 .size = 0,
+                 .mtime = 300},
+                {.path = "usr/bin/ping",
+                 .type = WH_TAR_REG,
+                 .mode = 04755,
+                 .size = 3,
+                 .mtime = 400,
+                 .xattrs = &x,
+                 .n_xattrs = 1},
+                {.path = "usr/bin/ping2",
+                 .type = WH_TAR_LINK,
+                 .mode = 04755,
+                 .link = "usr/bin/ping",
+                 .mtime = 400},
+                {.path = "usr/lib64",
+                 .type = WH_TAR_SYMLINK,
+                 .mode = 0777,
+                 .link = long_target,
+                 .mtime = -5},
+                {.path = "run/fifo", .type = WH_TAR_FIFO, .mode = 0600, .mtime = 1},
         };
         for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
                 if (wh_tar_write_header(&w, &hs[i], &err) < 0)
@@ -87,7 +109,7 @@ static void test_roundtrip(void)
         int fd = memfd_create("content", MFD_CLOEXEC);
         ok(fd >= 0 && write(fd, "abc", 3) == 3, "content fd");
 
-        struct membuf a = { 0 }, b = { 0 };
+        struct membuf a = {0}, b = {0};
         is_int(write_sample(&a, fd), 0, "archive written");
         is_int(write_sample(&b, fd), 0, "archive written again");
         ok(a.len == b.len && !memcmp(a.p, b.p, a.len), "same input, same bytes");
@@ -95,17 +117,22 @@ static void test_roundtrip(void)
         ok(!memmem(a.p, a.len, "mtime=", 6) && !memmem(a.p, a.len, "atime=", 6) &&
                    !memmem(a.p, a.len, "ctime=", 6),
            "no time in pax headers");
-        ok(memmem(a.p, a.len, "PaxHeaders/", 11) != NULL, "pax header for the long entries");
+        ok(memmem(a.p, a.len, "PaxHeaders/", 11) != NULL,
+           "pax header for the long entries");
         static const char no_names[64];
         ok(!memcmp(a.p + 512 + 265, no_names, 64), "uname and gname fields are empty");
-        ok(!memcmp(a.p + 257, "ustar\0" "00", 8), "ustar magic and version");
+        ok(!memcmp(a.p + 257,
+                   "ustar\0"
+                   "00",
+                   8),
+           "ustar magic and version");
 
         struct archive *ar = archive_read_new();
         archive_read_support_format_tar(ar);
         is_int(archive_read_open_memory(ar, a.p, a.len), ARCHIVE_OK, "libarchive opens it");
         struct archive_entry *ae;
-        const char *want[] = { "etc/", "etc/hostname", long_name, "usr/bin/ping",
-                               "usr/bin/ping2", "usr/lib64", "run/fifo" };
+        const char *want[] = {"etc/",          "etc/hostname", long_name, "usr/bin/ping",
+                              "usr/bin/ping2", "usr/lib64",    "run/fifo"};
         size_t i = 0;
         int order_ok = 1;
         while (archive_read_next_header(ar, &ae) == ARCHIVE_OK) {
@@ -113,14 +140,16 @@ static void test_roundtrip(void)
                 if (i >= ARRAY_SIZE(want) || strcmp(p, want[i]))
                         order_ok = 0;
                 if (i == 1) {
-                        char buf[8] = { 0 };
+                        char buf[8] = {0};
                         is_int(archive_read_data(ar, buf, sizeof(buf)), 5, "file size");
                         is_str(buf, "hello", "file content");
                         is_int(archive_entry_uid(ae), 1000, "uid");
-                        const char *u = archive_entry_uname(ae), *g = archive_entry_gname(ae);
+                        const char *u = archive_entry_uname(ae),
+                                   *g = archive_entry_gname(ae);
                         ok((!u || !*u) && (!g || !*g), "no user or group name");
                         is_int(archive_entry_mtime(ae), 200, "mtime");
-                        ok(!archive_entry_atime_is_set(ae) && !archive_entry_ctime_is_set(ae),
+                        ok(!archive_entry_atime_is_set(ae) &&
+                                   !archive_entry_ctime_is_set(ae),
                            "no atime, no ctime");
                 }
                 if (i == 2)
@@ -136,14 +165,17 @@ static void test_roundtrip(void)
                                    !strcmp(name, "security.capability") &&
                                    len == sizeof(cap_value) && !memcmp(val, cap_value, len),
                            "binary xattr round-trips");
-                        char buf[8] = { 0 };
-                        is_int(archive_read_data(ar, buf, sizeof(buf)), 3, "copied content");
+                        char buf[8] = {0};
+                        is_int(archive_read_data(ar, buf, sizeof(buf)), 3,
+                               "copied content");
                         is_str(buf, "abc", "copied through a small buffer");
                 }
                 if (i == 4)
-                        is_str(archive_entry_hardlink(ae), "usr/bin/ping", "hard link target");
+                        is_str(archive_entry_hardlink(ae), "usr/bin/ping",
+                               "hard link target");
                 if (i == 5) {
-                        is_str(archive_entry_symlink(ae), long_target, "long symlink target");
+                        is_str(archive_entry_symlink(ae), long_target,
+                               "long symlink target");
                         is_int(archive_entry_mtime(ae), 0, "negative mtime written as 0");
                 }
                 if (i == 6)
@@ -159,15 +191,16 @@ static void test_roundtrip(void)
 
 static void test_misuse(void)
 {
-        struct membuf m = { 0 };
-        struct wh_err err = { 0 };
+        struct membuf m = {0};
+        struct wh_err err = {0};
         struct wh_tar_writer w;
         wh_tar_writer_init(&w, mem_sink, &m);
-        struct wh_tar_hdr h = { .path = "f", .type = WH_TAR_REG, .mode = 0644, .size = 4 };
+        struct wh_tar_hdr h = {.path = "f", .type = WH_TAR_REG, .mode = 0644, .size = 4};
         is_int(wh_tar_write_header(&w, &h, &err), 0, "header");
         is_int(wh_tar_write_data(&w, "12345", 5, &err), -EINVAL, "data past size refused");
         is_int(wh_tar_write_data(&w, "12", 2, &err), 0, "partial data");
-        is_int(wh_tar_write_header(&w, &h, &err), -EINVAL, "next header before data is done");
+        is_int(wh_tar_write_header(&w, &h, &err), -EINVAL,
+               "next header before data is done");
         is_int(wh_tar_finish(&w, &err), -EINVAL, "finish with data missing");
         int fd = memfd_create("short", MFD_CLOEXEC);
         char buf[16];
