@@ -37,7 +37,8 @@ enum wh_cgroup_mode {
 
 struct wh_cgroup;
 
-/* Detects the layout under /sys/fs/cgroup (cached after the first call). */
+/* Detects the layout under /sys/fs/cgroup (two or three statfs calls; not
+ * cached, since a mount namespace can change it). */
 enum wh_cgroup_mode wh_cgroup_mode_detect(void);
 
 /*
