@@ -36,6 +36,14 @@ int wh_json_parse(const char *buf, size_t len, const char *what, json_object **r
         json_object *obj = json_tokener_parse_ex(tok, buf, (int)len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         size_t off = json_tokener_get_parse_end(tok);
+        /* A top-level number ("4") only ends at a terminator: feed json-c one. */
+        if (!obj && jerr == json_tokener_continue) {
+                obj = json_tokener_parse_ex(tok, "", 1);
+                if (obj) {
+                        jerr = json_tokener_get_error(tok);
+                        off = len;
+                }
+        }
         json_tokener_free(tok);
 
         if (!obj || jerr != json_tokener_success) {
@@ -52,7 +60,7 @@ int wh_json_parse(const char *buf, size_t len, const char *what, json_object **r
         }
         /* Anything but whitespace after the value is an error too. */
         for (size_t i = off; i < len; i++) {
-                if (!strchr(" \t\r\n", buf[i])) {
+                if (buf[i] == '\0' || !strchr(" \t\r\n", buf[i])) {
                         unsigned line, col;
                         offset_to_line_col(buf, len, i, &line, &col);
                         json_object_put(obj);
