@@ -82,7 +82,8 @@ int wh_caps_last_cap(void)
         if (last >= 0)
                 return last;
         int v = (int)ARRAY_SIZE(cap_names) - 1;
-        _cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd =
+                open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
                 char buf[16];
                 ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -110,17 +111,21 @@ static int parse_set(json_object *caps, const char *key, uint64_t *ret, struct w
         for (size_t i = 0; i < n; i++) {
                 json_object *v = json_object_array_get_idx(arr, i);
                 if (!json_object_is_type(v, json_type_string))
-                        return wh_failx(err, EINVAL, "process.capabilities.%s[%zu]: expected a string",
+                        return wh_failx(err, EINVAL,
+                                        "process.capabilities.%s[%zu]: expected a string",
                                         key, i);
                 const char *name = json_object_get_string(v);
                 int cap = wh_caps_from_name(name);
                 if (cap < 0)
-                        return wh_failx(err, EINVAL,
-                                        "process.capabilities.%s[%zu]: unknown capability '%s'",
-                                        key, i, name);
+                        return wh_failx(
+                                err, EINVAL,
+                                "process.capabilities.%s[%zu]: unknown capability '%s'",
+                                key, i, name);
                 if (cap > wh_caps_last_cap()) {
-                        wh_warn("process.capabilities.%s: %s is not supported by this kernel; "
-                                "ignored", key, name);
+                        wh_warn("process.capabilities.%s: %s is not supported by this "
+                                "kernel; "
+                                "ignored",
+                                key, name);
                         continue;
                 }
                 set |= (uint64_t)1 << cap;
@@ -129,7 +134,8 @@ static int parse_set(json_object *caps, const char *key, uint64_t *ret, struct w
         return 0;
 }
 
-int wh_caps_parse(json_object *process_capabilities, struct wh_caps *ret, struct wh_err *err)
+int wh_caps_parse(json_object *process_capabilities, struct wh_caps *ret,
+                  struct wh_err *err)
 {
         struct wh_caps c = {0};
         if (!process_capabilities) {
@@ -138,9 +144,10 @@ int wh_caps_parse(json_object *process_capabilities, struct wh_caps *ret, struct
         }
         if (!json_object_is_type(process_capabilities, json_type_object))
                 return wh_failx(err, EINVAL, "process.capabilities: expected an object");
-        static const char *const keys[] = {"bounding", "effective", "inheritable", "permitted",
-                                           "ambient"};
-        uint64_t *sets[] = {&c.bounding, &c.effective, &c.inheritable, &c.permitted, &c.ambient};
+        static const char *const keys[] = {"bounding", "effective", "inheritable",
+                                           "permitted", "ambient"};
+        uint64_t *sets[] = {&c.bounding, &c.effective, &c.inheritable, &c.permitted,
+                            &c.ambient};
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
                 int r = parse_set(process_capabilities, keys[i], sets[i], err);
                 if (r < 0)
@@ -190,8 +197,9 @@ int wh_caps_apply(const struct wh_caps *caps, struct wh_err *err)
                 data[i].inheritable = (uint32_t)(caps->inheritable >> (32 * i));
         }
         if (syscall(SYS_capset, &hdr, data) < 0)
-                return wh_fail(err, errno,
-                               "set capabilities (effective must be a subset of permitted)");
+                return wh_fail(
+                        err, errno,
+                        "set capabilities (effective must be a subset of permitted)");
 
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return wh_fail(err, errno, "clear ambient capabilities");
@@ -200,9 +208,10 @@ int wh_caps_apply(const struct wh_caps *caps, struct wh_err *err)
                 if (!(caps->ambient & ((uint64_t)1 << cap)))
                         continue;
                 if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-                        return wh_fail(err, errno,
-                                       "raise ambient %s (it must be permitted and inheritable)",
-                                       wh_caps_to_name(cap) ?: "capability");
+                        return wh_fail(
+                                err, errno,
+                                "raise ambient %s (it must be permitted and inheritable)",
+                                wh_caps_to_name(cap) ?: "capability");
         }
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return wh_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");

@@ -18,8 +18,8 @@
 #include "log.h"
 #include "parse_num.h"
 
-#define CG_ROOT "/sys/fs/cgroup"
-#define CG_MAX_V1 8
+#define CG_ROOT      "/sys/fs/cgroup"
+#define CG_MAX_V1    8
 #define CG_MAX_DEPTH 16
 
 struct wh_cgroup {
@@ -42,7 +42,7 @@ static const struct {
         const char *name;
         unsigned need; /* WH_RES_* bits that require it; 0 = always */
 } v1_controllers[] = {
-        {"pids", 0},    {"memory", 0}, {"cpu", 0},
+        {"pids", 0},    {"memory", 0},  {"cpu", 0},
         {"cpuacct", 0}, {"freezer", 0}, {"cpuset", WH_RES_CPUSET},
 };
 
@@ -135,7 +135,8 @@ static int resolve_path(const char *cgroups_path, const char *id, char *out, siz
                 if (!*slice)
                         snprintf(slice, sizeof(slice), "system.slice");
                 if (expand_slice(slice, sl_path, sizeof(sl_path)) < 0)
-                        return wh_failx(err, EINVAL, "linux.cgroupsPath: bad slice '%s'", slice);
+                        return wh_failx(err, EINVAL, "linux.cgroupsPath: bad slice '%s'",
+                                        slice);
                 n = snprintf(out, size, "%s/%.*s-%s.scope", sl_path, (int)(c2 - colon - 1),
                              colon + 1, c2 + 1);
         } else {
@@ -147,7 +148,8 @@ static int resolve_path(const char *cgroups_path, const char *id, char *out, siz
         for (const char *p = out; *p;) {
                 const char *e = strchrnul(p, '/');
                 if (e - p == 2 && p[0] == '.' && p[1] == '.')
-                        return wh_failx(err, EINVAL, "linux.cgroupsPath: '..' is not allowed");
+                        return wh_failx(err, EINVAL,
+                                        "linux.cgroupsPath: '..' is not allowed");
                 p = *e ? e + 1 : e;
         }
         return 0;
@@ -173,7 +175,8 @@ static int own_cgroup(const char *controller, char *out, size_t size, struct wh_
                 else
                         for (char *t = c1 + 1; *t;) {
                                 size_t len = strcspn(t, ",");
-                                if (len == strlen(controller) && !strncmp(t, controller, len))
+                                if (len == strlen(controller) &&
+                                    !strncmp(t, controller, len))
                                         match = 1;
                                 t += len + (t[len] == ',');
                         }
@@ -196,7 +199,8 @@ static int full_path(const char *root, const char *controller, const char *rel, 
                         return r;
         }
         char *p = NULL;
-        if (asprintf(&p, "%s%s/%s", root, strcmp(own, "/") ? own : "", rel[0] == '/' ? rel + 1 : rel) < 0)
+        if (asprintf(&p, "%s%s/%s", root, strcmp(own, "/") ? own : "",
+                     rel[0] == '/' ? rel + 1 : rel) < 0)
                 return wh_fail(err, ENOMEM, "cgroup path");
         *ret = p;
         return 0;
@@ -204,7 +208,8 @@ static int full_path(const char *root, const char *controller, const char *rel, 
 
 /* Makes every missing directory of path below root; *ret_first is the
  * first one made (for clean-up), or NULL when all existed. */
-static int mkdir_below(const char *root, const char *path, char **ret_first, struct wh_err *err)
+static int mkdir_below(const char *root, const char *path, char **ret_first,
+                       struct wh_err *err)
 {
         _cleanup_free_ char *buf = strdup(path);
         if (!buf)
@@ -256,7 +261,8 @@ static int cpuset_fill(const char *root, const char *leaf, struct wh_err *err)
                         n = pfd >= 0 ? read(pfd, val, sizeof(val) - 1) : -1;
                         *slash = '/';
                         if (n <= 0)
-                                return wh_fail(err, n < 0 ? errno : EINVAL, "read %s", path);
+                                return wh_fail(err, n < 0 ? errno : EINVAL, "read %s",
+                                               path);
                         val[n] = '\0';
                         val[strcspn(val, "\n")] = '\0';
                         int r = wh_cg_write(buf, files[i], val, err);
@@ -622,8 +628,9 @@ static int check_state_path(const char *key, const char *p, struct wh_err *err)
 {
         if (strncmp(p, CG_ROOT "/", sizeof(CG_ROOT)) != 0 || strstr(p, "/../") ||
             strlen(p) >= PATH_MAX)
-                return wh_failx(err, EINVAL, "cgroup state: paths.%s: '%s' is not under " CG_ROOT,
-                                key, p);
+                return wh_failx(err, EINVAL,
+                                "cgroup state: paths.%s: '%s' is not under " CG_ROOT, key,
+                                p);
         return 0;
 }
 
@@ -648,8 +655,8 @@ int wh_cgroup_from_json(json_object *obj, struct wh_cgroup **ret, struct wh_err 
         {
                 const char *p = json_object_get_string(val);
                 if (!json_object_is_type(val, json_type_string))
-                        return wh_failx(err, EINVAL, "cgroup state: paths.%s: expected a string",
-                                        key);
+                        return wh_failx(err, EINVAL,
+                                        "cgroup state: paths.%s: expected a string", key);
                 if ((r = check_state_path(key, p, err)) < 0)
                         return r;
                 if (strcmp(key, "unified") == 0) {
@@ -659,7 +666,8 @@ int wh_cgroup_from_json(json_object *obj, struct wh_cgroup **ret, struct wh_err 
                         continue;
                 }
                 if (cg->n == CG_MAX_V1 || strlen(key) >= sizeof(cg->v1[0].name))
-                        return wh_failx(err, EINVAL, "cgroup state: too many or odd controllers");
+                        return wh_failx(err, EINVAL,
+                                        "cgroup state: too many or odd controllers");
                 snprintf(cg->v1[cg->n].name, sizeof(cg->v1[0].name), "%s", key);
                 if (!(cg->v1[cg->n].path = strdup(p)))
                         return wh_fail(err, ENOMEM, "cgroup");

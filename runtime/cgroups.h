@@ -45,9 +45,8 @@ enum wh_cgroup_mode wh_cgroup_mode_detect(void);
  * Creates the cgroup(s) and applies linux_resources (the "linux.resources"
  * object, borrowed; may be NULL). Caller owns *ret.
  */
-int wh_cgroup_create(const char *cgroups_path, const char *id,
-                     json_object *linux_resources, struct wh_cgroup **ret,
-                     struct wh_err *err);
+int wh_cgroup_create(const char *cgroups_path, const char *id, json_object *linux_resources,
+                     struct wh_cgroup **ret, struct wh_err *err);
 
 /* Applies linux_resources again (for `update`); same validation. */
 int wh_cgroup_update(struct wh_cgroup *cg, json_object *linux_resources,

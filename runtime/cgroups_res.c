@@ -29,8 +29,9 @@ int wh_cg_write(const char *dir, const char *file, const char *val, struct wh_er
 }
 
 /* An optional integer member; sets bit in *has when present. */
-static int get_i64(json_object *o, const char *what, const char *key, int64_t min, int64_t max,
-                   int64_t *ret, unsigned bit, unsigned *has, struct wh_err *err)
+static int get_i64(json_object *o, const char *what, const char *key, int64_t min,
+                   int64_t max, int64_t *ret, unsigned bit, unsigned *has,
+                   struct wh_err *err)
 {
         json_object *v;
         if (!o || !json_object_object_get_ex(o, key, &v) || !v)
@@ -47,8 +48,8 @@ static int get_u64(json_object *o, const char *what, const char *key, uint64_t m
 {
         int64_t v = 0;
         unsigned h = 0;
-        int r = get_i64(o, what, key, 0, max > INT64_MAX ? INT64_MAX : (int64_t)max, &v, bit,
-                        &h, err);
+        int r = get_i64(o, what, key, 0, max > INT64_MAX ? INT64_MAX : (int64_t)max, &v,
+                        bit, &h, err);
         if (r < 0 || !h)
                 return r;
         *ret = (uint64_t)v;
@@ -57,16 +58,16 @@ static int get_u64(json_object *o, const char *what, const char *key, uint64_t m
 }
 
 /* "0-3,5": digits, commas and dashes only, so it is safe to write as is. */
-static int get_list(json_object *o, const char *what, const char *key, char *ret, size_t size,
-                    unsigned bit, unsigned *has, struct wh_err *err)
+static int get_list(json_object *o, const char *what, const char *key, char *ret,
+                    size_t size, unsigned bit, unsigned *has, struct wh_err *err)
 {
         const char *s = NULL;
         int r = o ? wh_json_get_string(o, what, key, 0, &s, err) : 0;
         if (r < 0 || !s || !*s)
                 return r;
         if (strlen(s) >= size || strspn(s, "0123456789,-") != strlen(s))
-                return wh_failx(err, EINVAL, "%s.%s: '%s' is not a list like '0-3,5'", what, key,
-                                s);
+                return wh_failx(err, EINVAL, "%s.%s: '%s' is not a list like '0-3,5'", what,
+                                key, s);
         memcpy(ret, s, strlen(s) + 1);
         *has |= bit;
         return 0;
@@ -79,12 +80,12 @@ static int parse_memory(json_object *m, struct wh_cg_res *c, struct wh_err *err)
         int nooom = 0;
         if (!m)
                 return 0;
-        if ((r = get_i64(m, w, "limit", -1, INT64_MAX, &c->mem_limit, WH_RES_MEM_LIMIT, &c->has,
-                         err)) < 0 ||
+        if ((r = get_i64(m, w, "limit", -1, INT64_MAX, &c->mem_limit, WH_RES_MEM_LIMIT,
+                         &c->has, err)) < 0 ||
             (r = get_i64(m, w, "reservation", -1, INT64_MAX, &c->mem_reservation,
                          WH_RES_MEM_RESERVATION, &c->has, err)) < 0 ||
-            (r = get_i64(m, w, "swap", -1, INT64_MAX, &c->mem_swap, WH_RES_MEM_SWAP, &c->has,
-                         err)) < 0 ||
+            (r = get_i64(m, w, "swap", -1, INT64_MAX, &c->mem_swap, WH_RES_MEM_SWAP,
+                         &c->has, err)) < 0 ||
             (r = get_i64(m, w, "swappiness", 0, 100, &c->swappiness, WH_RES_MEM_SWAPPINESS,
                          &c->has, err)) < 0 ||
             (r = wh_json_get_bool(m, w, "disableOOMKiller", 0, &nooom, err)) < 0)
@@ -102,7 +103,8 @@ static int parse_memory(json_object *m, struct wh_cg_res *c, struct wh_err *err)
                                         "%s.swap: a swap limit needs a memory limit", w);
                 if (c->mem_swap < c->mem_limit)
                         return wh_failx(err, EINVAL,
-                                        "%s.swap: %" PRId64 " is below memory.limit %" PRId64
+                                        "%s.swap: %" PRId64
+                                        " is below memory.limit %" PRId64
                                         " (swap counts memory plus swap)",
                                         w, c->mem_swap, c->mem_limit);
         }
@@ -120,29 +122,33 @@ static int parse_cpu(json_object *o, struct wh_cg_res *c, struct wh_err *err)
                 return 0;
         if ((r = get_u64(o, w, "shares", 262144, &c->cpu_shares, WH_RES_CPU_SHARES, &c->has,
                          err)) < 0 ||
-            (r = get_i64(o, w, "quota", -1, INT64_MAX, &c->cpu_quota, WH_RES_CPU_QUOTA, &c->has,
-                         err)) < 0 ||
-            (r = get_u64(o, w, "period", 1000000, &c->cpu_period, WH_RES_CPU_PERIOD, &c->has,
-                         err)) < 0 ||
+            (r = get_i64(o, w, "quota", -1, INT64_MAX, &c->cpu_quota, WH_RES_CPU_QUOTA,
+                         &c->has, err)) < 0 ||
+            (r = get_u64(o, w, "period", 1000000, &c->cpu_period, WH_RES_CPU_PERIOD,
+                         &c->has, err)) < 0 ||
             (r = get_i64(o, w, "realtimeRuntime", -1, INT64_MAX, &c->rt_runtime,
                          WH_RES_CPU_RT_RUNTIME, &c->has, err)) < 0 ||
-            (r = get_u64(o, w, "realtimePeriod", 1000000, &c->rt_period, WH_RES_CPU_RT_PERIOD,
-                         &c->has, err)) < 0 ||
-            (r = get_i64(o, w, "idle", 0, 1, &c->cpu_idle, WH_RES_CPU_IDLE, &c->has, err)) < 0 ||
-            (r = get_list(o, w, "cpus", c->cpus, sizeof(c->cpus), WH_RES_CPUS, &c->has, err)) <
+            (r = get_u64(o, w, "realtimePeriod", 1000000, &c->rt_period,
+                         WH_RES_CPU_RT_PERIOD, &c->has, err)) < 0 ||
+            (r = get_i64(o, w, "idle", 0, 1, &c->cpu_idle, WH_RES_CPU_IDLE, &c->has, err)) <
                     0 ||
-            (r = get_list(o, w, "mems", c->mems, sizeof(c->mems), WH_RES_MEMS, &c->has, err)) < 0)
+            (r = get_list(o, w, "cpus", c->cpus, sizeof(c->cpus), WH_RES_CPUS, &c->has,
+                          err)) < 0 ||
+            (r = get_list(o, w, "mems", c->mems, sizeof(c->mems), WH_RES_MEMS, &c->has,
+                          err)) < 0)
                 return r;
         if ((c->has & WH_RES_CPU_SHARES) && c->cpu_shares == 0)
                 c->has &= ~WH_RES_CPU_SHARES;
         if ((c->has & WH_RES_CPU_SHARES) && c->cpu_shares < 2)
-                return wh_failx(err, EINVAL, "%s.shares: %" PRIu64 " is below the minimum 2", w,
+                return wh_failx(err, EINVAL,
+                                "%s.shares: %" PRIu64 " is below the minimum 2", w,
                                 c->cpu_shares);
         if ((c->has & WH_RES_CPU_QUOTA) && c->cpu_quota == 0)
                 c->has &= ~WH_RES_CPU_QUOTA;
         if ((c->has & WH_RES_CPU_QUOTA) && c->cpu_quota > 0 && c->cpu_quota < 1000)
-                return wh_failx(err, EINVAL, "%s.quota: %" PRId64 " is below the minimum 1000",
-                                w, c->cpu_quota);
+                return wh_failx(err, EINVAL,
+                                "%s.quota: %" PRId64 " is below the minimum 1000", w,
+                                c->cpu_quota);
         if ((c->has & WH_RES_CPU_PERIOD) && c->cpu_period == 0)
                 c->has &= ~WH_RES_CPU_PERIOD;
         if ((c->has & WH_RES_CPU_PERIOD) && c->cpu_period < 1000)
@@ -169,8 +175,8 @@ int wh_cg_res_parse(json_object *res, struct wh_cg_res *ret, struct wh_err *err)
                 return r;
         if ((r = parse_memory(mem, &c, err)) < 0 || (r = parse_cpu(cpu, &c, err)) < 0)
                 return r;
-        r = get_i64(pids, "linux.resources.pids", "limit", INT64_MIN, INT64_MAX, &c.pids_limit,
-                    WH_RES_PIDS, &c.has, err);
+        r = get_i64(pids, "linux.resources.pids", "limit", INT64_MIN, INT64_MAX,
+                    &c.pids_limit, WH_RES_PIDS, &c.has, err);
         if (r < 0)
                 return r;
         *ret = c;
@@ -211,14 +217,15 @@ static int v1_memory(const struct wh_cg_res *c, const char *d, struct wh_err *er
                         if ((r = put_i64(d, "memory.memsw.limit_in_bytes", c->mem_swap,
                                          "memory.swap", err)) < 0)
                                 return r;
-                        r = put_i64(d, "memory.limit_in_bytes", c->mem_limit, "memory.limit",
-                                    err);
+                        r = put_i64(d, "memory.limit_in_bytes", c->mem_limit,
+                                    "memory.limit", err);
                 }
                 if (r < 0)
                         return r;
         }
         if (c->has & WH_RES_MEM_SWAP) {
-                r = put_i64(d, "memory.memsw.limit_in_bytes", c->mem_swap, "memory.swap", err);
+                r = put_i64(d, "memory.memsw.limit_in_bytes", c->mem_swap, "memory.swap",
+                            err);
                 if (r == -ENOENT)
                         wh_warn("linux.resources.memory.swap: swap accounting is off "
                                 "on this host; ignored");
@@ -230,7 +237,8 @@ static int v1_memory(const struct wh_cg_res *c, const char *d, struct wh_err *er
                          "memory.reservation", err)) < 0)
                 return r;
         if ((c->has & WH_RES_MEM_SWAPPINESS) &&
-            (r = put_i64(d, "memory.swappiness", c->swappiness, "memory.swappiness", err)) < 0)
+            (r = put_i64(d, "memory.swappiness", c->swappiness, "memory.swappiness", err)) <
+                    0)
                 return r;
         if ((c->has & WH_RES_MEM_NO_OOM_KILL) &&
             (r = put(d, "memory.oom_control", "1", "memory.disableOOMKiller", err)) < 0)
@@ -246,7 +254,8 @@ static int v1_cpu(const struct wh_cg_res *c, const char *d, struct wh_err *err)
                 return r;
         /* Period before quota: a quota is checked against the period. */
         if ((c->has & WH_RES_CPU_PERIOD) &&
-            (r = put_i64(d, "cpu.cfs_period_us", (int64_t)c->cpu_period, "cpu.period", err)) < 0)
+            (r = put_i64(d, "cpu.cfs_period_us", (int64_t)c->cpu_period, "cpu.period",
+                         err)) < 0)
                 return r;
         if ((c->has & WH_RES_CPU_QUOTA) &&
             (r = put_i64(d, "cpu.cfs_quota_us", c->cpu_quota, "cpu.quota", err)) < 0)
@@ -256,8 +265,8 @@ static int v1_cpu(const struct wh_cg_res *c, const char *d, struct wh_err *err)
                          err)) < 0)
                 return r;
         if ((c->has & WH_RES_CPU_RT_RUNTIME) &&
-            (r = put_i64(d, "cpu.rt_runtime_us", c->rt_runtime, "cpu.realtimeRuntime", err)) <
-                    0)
+            (r = put_i64(d, "cpu.rt_runtime_us", c->rt_runtime, "cpu.realtimeRuntime",
+                         err)) < 0)
                 return r;
         if ((c->has & WH_RES_CPU_IDLE) &&
             (r = put_i64(d, "cpu.idle", c->cpu_idle, "cpu.idle", err)) < 0)
@@ -323,8 +332,9 @@ static int v2_memory(const struct wh_cg_res *c, const char *d, struct wh_err *er
 {
         int r;
         if (c->has & WH_RES_MEM_LIMIT) {
-                r = c->mem_limit < 0 ? put(d, "memory.max", "max", "memory.limit", err)
-                                     : put_i64(d, "memory.max", c->mem_limit, "memory.limit", err);
+                r = c->mem_limit < 0
+                            ? put(d, "memory.max", "max", "memory.limit", err)
+                            : put_i64(d, "memory.max", c->mem_limit, "memory.limit", err);
                 if (r < 0)
                         return r;
         }
@@ -343,16 +353,18 @@ static int v2_memory(const struct wh_cg_res *c, const char *d, struct wh_err *er
         if (c->has & WH_RES_MEM_RESERVATION) {
                 r = c->mem_reservation < 0
                             ? put(d, "memory.low", "max", "memory.reservation", err)
-                            : put_i64(d, "memory.low", c->mem_reservation, "memory.reservation",
-                                      err);
+                            : put_i64(d, "memory.low", c->mem_reservation,
+                                      "memory.reservation", err);
                 if (r < 0)
                         return r;
         }
         if (c->has & WH_RES_MEM_SWAPPINESS)
-                wh_debug("linux.resources.memory.swappiness: no cgroup v2 equivalent; ignored");
-        if (c->has & WH_RES_MEM_NO_OOM_KILL)
-                wh_debug("linux.resources.memory.disableOOMKiller: no cgroup v2 equivalent; "
+                wh_debug("linux.resources.memory.swappiness: no cgroup v2 equivalent; "
                          "ignored");
+        if (c->has & WH_RES_MEM_NO_OOM_KILL)
+                wh_debug(
+                        "linux.resources.memory.disableOOMKiller: no cgroup v2 equivalent; "
+                        "ignored");
         return 0;
 }
 
@@ -369,7 +381,8 @@ static int v2_cpu(const struct wh_cg_res *c, const char *d, struct wh_err *err)
                 char buf[64];
                 uint64_t period = (c->has & WH_RES_CPU_PERIOD) ? c->cpu_period : 100000;
                 if ((c->has & WH_RES_CPU_QUOTA) && c->cpu_quota > 0)
-                        snprintf(buf, sizeof(buf), "%" PRId64 " %" PRIu64, c->cpu_quota, period);
+                        snprintf(buf, sizeof(buf), "%" PRId64 " %" PRIu64, c->cpu_quota,
+                                 period);
                 else
                         snprintf(buf, sizeof(buf), "max %" PRIu64, period);
                 if ((r = put(d, "cpu.max", buf, "cpu.quota", err)) < 0)
@@ -379,11 +392,14 @@ static int v2_cpu(const struct wh_cg_res *c, const char *d, struct wh_err *err)
             (r = put_i64(d, "cpu.idle", c->cpu_idle, "cpu.idle", err)) < 0)
                 return r;
         if (c->has & (WH_RES_CPU_RT_RUNTIME | WH_RES_CPU_RT_PERIOD))
-                return wh_failx(err, ENOTSUP,
-                                "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
-        if ((c->has & WH_RES_CPUS) && (r = put(d, "cpuset.cpus", c->cpus, "cpu.cpus", err)) < 0)
+                return wh_failx(
+                        err, ENOTSUP,
+                        "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
+        if ((c->has & WH_RES_CPUS) &&
+            (r = put(d, "cpuset.cpus", c->cpus, "cpu.cpus", err)) < 0)
                 return r;
-        if ((c->has & WH_RES_MEMS) && (r = put(d, "cpuset.mems", c->mems, "cpu.mems", err)) < 0)
+        if ((c->has & WH_RES_MEMS) &&
+            (r = put(d, "cpuset.mems", c->mems, "cpu.mems", err)) < 0)
                 return r;
         return 0;
 }

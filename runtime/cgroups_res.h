@@ -30,8 +30,8 @@ enum {
         (WH_RES_MEM_LIMIT | WH_RES_MEM_RESERVATION | WH_RES_MEM_SWAP |                     \
          WH_RES_MEM_SWAPPINESS | WH_RES_MEM_NO_OOM_KILL)
 #define WH_RES_CPU                                                                         \
-        (WH_RES_CPU_SHARES | WH_RES_CPU_QUOTA | WH_RES_CPU_PERIOD | WH_RES_CPU_RT_RUNTIME | \
-         WH_RES_CPU_RT_PERIOD | WH_RES_CPU_IDLE)
+        (WH_RES_CPU_SHARES | WH_RES_CPU_QUOTA | WH_RES_CPU_PERIOD |                        \
+         WH_RES_CPU_RT_RUNTIME | WH_RES_CPU_RT_PERIOD | WH_RES_CPU_IDLE)
 #define WH_RES_CPUSET (WH_RES_CPUS | WH_RES_MEMS)
 
 struct wh_cg_res {

@@ -42,8 +42,8 @@ unsigned wh_seccomp_bpf_len(const struct wh_seccomp *sc)
 }
 
 /* "SCMP_ACT_ERRNO" plus errnoRet -> libseccomp action. */
-static int parse_action(const char *name, int has_errno, int64_t errno_ret, const char *what,
-                        uint32_t *ret, struct wh_err *err)
+static int parse_action(const char *name, int has_errno, int64_t errno_ret,
+                        const char *what, uint32_t *ret, struct wh_err *err)
 {
         uint32_t e = has_errno ? (uint32_t)errno_ret : EPERM;
         static const struct {
@@ -71,7 +71,8 @@ static int parse_action(const char *name, int has_errno, int64_t errno_ret, cons
                         return 0;
                 }
         if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
-                return wh_failx(err, EOPNOTSUPP, "%s: SCMP_ACT_NOTIFY is not supported", what);
+                return wh_failx(err, EOPNOTSUPP, "%s: SCMP_ACT_NOTIFY is not supported",
+                                what);
         return wh_failx(err, EINVAL, "%s: unknown action '%s'", what, name);
 }
 
@@ -102,7 +103,8 @@ static int get_u64(json_object *obj, const char *what, const char *key, int requ
                 return 0;
         }
         if (!json_object_is_type(v, json_type_int))
-                return wh_failx(err, EINVAL, "%s.%s: expected an unsigned integer", what, key);
+                return wh_failx(err, EINVAL, "%s.%s: expected an unsigned integer", what,
+                                key);
         if (json_object_get_int64(v) < 0)
                 return wh_failx(err, EINVAL, "%s.%s: must not be negative", what, key);
         *ret = json_object_get_uint64(v);
@@ -115,9 +117,12 @@ static int parse_op(const char *s, enum scmp_compare *ret)
                 const char *name;
                 enum scmp_compare op;
         } ops[] = {
-                {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-                {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-                {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+                {"SCMP_CMP_NE", SCMP_CMP_NE},
+                {"SCMP_CMP_LT", SCMP_CMP_LT},
+                {"SCMP_CMP_LE", SCMP_CMP_LE},
+                {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                {"SCMP_CMP_GE", SCMP_CMP_GE},
+                {"SCMP_CMP_GT", SCMP_CMP_GT},
                 {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
         };
         for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
@@ -163,8 +168,10 @@ static int parse_args(json_object *rule, const char *what, struct scmp_arg_cmp *
                 if (seen & (1u << index))
                         *ret_same_index = 1;
                 seen |= 1u << index;
-                cmps[i] = (struct scmp_arg_cmp){.arg = (unsigned)index, .op = cmp,
-                                                .datum_a = value, .datum_b = value2};
+                cmps[i] = (struct scmp_arg_cmp){.arg = (unsigned)index,
+                                                .op = cmp,
+                                                .datum_a = value,
+                                                .datum_b = value2};
         }
         *ret_n = (unsigned)n;
         return 0;
@@ -203,7 +210,8 @@ static int add_rule(scmp_filter_ctx ctx, json_object *rule, size_t idx, uint32_t
         for (size_t i = 0; i < n; i++) {
                 json_object *v = json_object_array_get_idx(names, i);
                 if (!json_object_is_type(v, json_type_string))
-                        return wh_failx(err, EINVAL, "%s.names[%zu]: expected a string", what, i);
+                        return wh_failx(err, EINVAL, "%s.names[%zu]: expected a string",
+                                        what, i);
                 const char *name = json_object_get_string(v);
                 int nr = seccomp_syscall_resolve_name(name);
                 if (nr == __NR_SCMP_ERROR) {
@@ -236,7 +244,8 @@ static int add_arches(scmp_filter_ctx ctx, json_object *sc, struct wh_err *err)
                 if (!json_object_is_type(v, json_type_string) ||
                     strncmp(name, "SCMP_ARCH_", 10) != 0)
                         return wh_failx(err, EINVAL,
-                                        "linux.seccomp.architectures[%zu]: expected SCMP_ARCH_<name>",
+                                        "linux.seccomp.architectures[%zu]: expected "
+                                        "SCMP_ARCH_<name>",
                                         i);
                 char lower[32];
                 size_t k = 0;
@@ -246,11 +255,13 @@ static int add_arches(scmp_filter_ctx ctx, json_object *sc, struct wh_err *err)
                 uint32_t arch = seccomp_arch_resolve_name(lower);
                 if (arch == 0)
                         return wh_failx(err, EINVAL,
-                                        "linux.seccomp.architectures[%zu]: unknown architecture '%s'",
+                                        "linux.seccomp.architectures[%zu]: unknown "
+                                        "architecture '%s'",
                                         i, name);
                 r = seccomp_arch_add(ctx, arch);
                 if (r < 0 && r != -EEXIST)
-                        return wh_fail(err, -r, "linux.seccomp.architectures[%zu]: add '%s'", i,
+                        return wh_fail(err, -r,
+                                       "linux.seccomp.architectures[%zu]: add '%s'", i,
                                        name);
         }
         return 0;
@@ -271,8 +282,9 @@ static int parse_flags(json_object *sc, unsigned *ret, struct wh_err *err)
                 else if (strcmp(flags[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0)
                         f |= SECCOMP_FILTER_FLAG_TSYNC;
                 else
-                        return wh_failx(err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag '%s'",
-                                        i, flags[i]);
+                        return wh_failx(err, EINVAL,
+                                        "linux.seccomp.flags[%zu]: unknown flag '%s'", i,
+                                        flags[i]);
         }
         *ret = f;
         return 0;
@@ -293,12 +305,14 @@ static int render(scmp_filter_ctx ctx, struct wh_seccomp *sc, struct wh_err *err
                 return wh_fail(err, errno, "seccomp: fstat");
         size_t size = (size_t)st.st_size;
         if (size == 0 || size % sizeof(struct sock_filter) != 0)
-                return wh_failx(err, EINVAL, "seccomp: libseccomp wrote %zu bytes of BPF", size);
+                return wh_failx(err, EINVAL, "seccomp: libseccomp wrote %zu bytes of BPF",
+                                size);
         if (size / sizeof(struct sock_filter) > BPF_MAXINSNS)
-                return wh_failx(err, E2BIG,
-                                "linux.seccomp: the filter compiles to %zu BPF instructions, "
-                                "over the kernel's limit of %d",
-                                size / sizeof(struct sock_filter), BPF_MAXINSNS);
+                return wh_failx(
+                        err, E2BIG,
+                        "linux.seccomp: the filter compiles to %zu BPF instructions, "
+                        "over the kernel's limit of %d",
+                        size / sizeof(struct sock_filter), BPF_MAXINSNS);
         sc->prog = malloc(size);
         if (!sc->prog)
                 return wh_fail(err, ENOMEM, "seccomp");
@@ -309,7 +323,8 @@ static int render(scmp_filter_ctx ctx, struct wh_seccomp *sc, struct wh_err *err
         return 0;
 }
 
-int wh_seccomp_compile(json_object *linux_seccomp, struct wh_seccomp **ret, struct wh_err *err)
+int wh_seccomp_compile(json_object *linux_seccomp, struct wh_seccomp **ret,
+                       struct wh_err *err)
 {
         if (!linux_seccomp) {
                 *ret = NULL;
@@ -318,13 +333,14 @@ int wh_seccomp_compile(json_object *linux_seccomp, struct wh_seccomp **ret, stru
         if (!json_object_is_type(linux_seccomp, json_type_object))
                 return wh_failx(err, EINVAL, "linux.seccomp: expected an object");
         uint32_t def_act;
-        int r = get_action(linux_seccomp, "linux.seccomp", "defaultAction", "defaultErrnoRet",
-                           &def_act, err);
+        int r = get_action(linux_seccomp, "linux.seccomp", "defaultAction",
+                           "defaultErrnoRet", &def_act, err);
         if (r < 0)
                 return r;
         _cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(def_act);
         if (!ctx)
-                return wh_failx(err, EINVAL, "linux.seccomp.defaultAction: refused by libseccomp");
+                return wh_failx(err, EINVAL,
+                                "linux.seccomp.defaultAction: refused by libseccomp");
         /* no_new_privs is the config's decision (process.noNewPrivileges). */
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
         /* A binary tree keeps long allowlists cheap per system call. */

@@ -32,7 +32,8 @@ int wi_bpf_read(const char *path, unsigned *ret_len)
                 /* One byte beyond the cap is read into a scratch byte to
                  * tell "exactly full" from "too large". */
                 unsigned char extra;
-                long n = got < cap ? wi_read(fd, buf + got, cap - got) : wi_read(fd, &extra, 1);
+                long n = got < cap ? wi_read(fd, buf + got, cap - got)
+                                   : wi_read(fd, &extra, 1);
                 if (n == -EINTR)
                         continue;
                 if (n < 0) {

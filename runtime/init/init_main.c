@@ -25,8 +25,8 @@
 #include <termios.h>
 #include <time.h>
 
-#define WI_EXIT_USAGE 2
-#define WI_EXIT_FAIL 1
+#define WI_EXIT_USAGE   2
+#define WI_EXIT_FAIL    1
 #define WI_KILL_WAIT_MS 2000
 
 enum wi_state { ST_RUNNING, ST_DRAINING, ST_KILLING, ST_DONE };
@@ -79,7 +79,8 @@ static void usage(int fd)
                 "  -s, --subreaper       accepted; automatic when not PID 1\n",
                 "  -p, --pdeathsig SIG   signal to get when the parent dies\n",
                 "  -e, --remap-exit N    report exit code N as 0 (repeatable)\n",
-                "      --seccomp FILE    load this BPF filter (seccomp_export_bpf output)\n",
+                "      --seccomp FILE    load this BPF filter (seccomp_export_bpf "
+                "output)\n",
                 "                        in the child before exec; sets no_new_privs\n",
                 "      --ready-fd N      write CLOCK_MONOTONIC \"sec.nsec\" to fd N just\n",
                 "                        before exec\n",
@@ -110,10 +111,18 @@ static const struct {
         int id;
         int has_arg;
 } options[] = {
-        {"pgroup", 'g', 0},        {"kill-on-exit", 'k', 0},   {"grace", 't', 1},
-        {"subreaper", 's', 0},     {"pdeathsig", 'p', 1},      {"remap-exit", 'e', 1},
-        {"verbose", 'v', 0},       {"version", 'V', 0},        {"help", 'h', 0},
-        {"seccomp", O_SECCOMP, 1}, {"ready-fd", O_READY_FD, 1}, {"ready-file", O_READY_FILE, 1},
+        {"pgroup", 'g', 0},
+        {"kill-on-exit", 'k', 0},
+        {"grace", 't', 1},
+        {"subreaper", 's', 0},
+        {"pdeathsig", 'p', 1},
+        {"remap-exit", 'e', 1},
+        {"verbose", 'v', 0},
+        {"version", 'V', 0},
+        {"help", 'h', 0},
+        {"seccomp", O_SECCOMP, 1},
+        {"ready-fd", O_READY_FD, 1},
+        {"ready-file", O_READY_FILE, 1},
 };
 
 static void apply_option(int id, const char *val)
@@ -146,7 +155,8 @@ static void apply_option(int id, const char *val)
                 opt.verbose = 1;
                 break;
         case 'V':
-                wi_write(1, "whittle-init " WH_VERSION "\n", sizeof("whittle-init " WH_VERSION));
+                wi_write(1, "whittle-init " WH_VERSION "\n",
+                         sizeof("whittle-init " WH_VERSION));
                 wi_exit(0);
         case 'h':
                 usage(1);
@@ -229,7 +239,8 @@ static int parse_args(int argc, char **argv)
                         return i + 1;
                 if (a[0] != '-' || a[1] == '\0')
                         return i;
-                i = (a[1] == '-' ? parse_long(argc, argv, i) : parse_short(argc, argv, i)) + 1;
+                i = (a[1] == '-' ? parse_long(argc, argv, i) : parse_short(argc, argv, i)) +
+                    1;
         }
         return i;
 }
@@ -330,7 +341,8 @@ static int wait_gone(const wi_sigset *mask, long ms, int resend)
                 long left = deadline - now_ms();
                 if (left <= 0)
                         return 0;
-                struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
+                struct timespec ts = {.tv_sec = left / 1000,
+                                      .tv_nsec = (left % 1000) * 1000000};
                 siginfo_t si;
                 int sig = wi_sigtimedwait(mask, &si, &ts);
                 if (sig == SIGCHLD && resend && !is_pid1)
@@ -389,12 +401,14 @@ static int main_loop(int sfd, const wi_sigset *mask)
                         break;
                 case ST_DRAINING:
                         signal_rest(SIGTERM);
-                        st = wait_gone(mask, (long)opt.grace_ms, SIGTERM) ? ST_DONE : ST_KILLING;
+                        st = wait_gone(mask, (long)opt.grace_ms, SIGTERM) ? ST_DONE
+                                                                          : ST_KILLING;
                         break;
                 case ST_KILLING:
                         signal_rest(SIGKILL);
                         if (!wait_gone(mask, WI_KILL_WAIT_MS, SIGKILL))
-                                wi_say("processes survived SIGKILL; exiting anyway", NULL, 0);
+                                wi_say("processes survived SIGKILL; exiting anyway", NULL,
+                                       0);
                         st = ST_DONE;
                         break;
                 case ST_DONE:
@@ -454,8 +468,10 @@ int wi_main(int argc, char **argv, char **envp)
                 return WI_EXIT_FAIL;
         is_pid1 = wi_getpid() == 1;
         if (!is_pid1 && wi_prctl(PR_SET_CHILD_SUBREAPER, 1, 0) < 0)
-                wi_say("cannot become a child subreaper; orphans will not be reaped", NULL, 0);
-        if (opt.pdeathsig && wi_prctl(PR_SET_PDEATHSIG, (unsigned long)opt.pdeathsig, 0) < 0)
+                wi_say("cannot become a child subreaper; orphans will not be reaped", NULL,
+                       0);
+        if (opt.pdeathsig &&
+            wi_prctl(PR_SET_PDEATHSIG, (unsigned long)opt.pdeathsig, 0) < 0)
                 wi_say("--pdeathsig", NULL, EINVAL);
 
         /* Synchronous signals stay unblocked: blocking them would turn a

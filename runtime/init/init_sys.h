@@ -124,7 +124,8 @@ static inline int wi_signalfd(int fd, const wi_sigset *set, int flags)
         return (int)wi_sys(__NR_signalfd4, fd, set, sizeof(wi_sigset), flags, 0, 0);
 }
 struct timespec;
-static inline int wi_sigtimedwait(const wi_sigset *set, void *info, const struct timespec *ts)
+static inline int wi_sigtimedwait(const wi_sigset *set, void *info,
+                                  const struct timespec *ts)
 {
         return (int)wi_sys(__NR_rt_sigtimedwait, set, info, ts, sizeof(wi_sigset), 0, 0);
 }

@@ -204,6 +204,16 @@ grep -Eq '^[0-9]+\.[0-9]{9}$' "$d/stamp2"; ok $? "--ready-fd: stamp written"
 "$INIT" --ready-fd 9 -- true 2>/dev/null; is $? 1 "--ready-fd: a closed fd is an error"
 "$INIT" --ready-file /nonexistent/dir/x -- true 2>/dev/null; is $? 1 "--ready-file: unwritable path is an error"
 
+# --- terminal: the program's group takes the foreground ---
+if command -v script >/dev/null && command -v ps >/dev/null; then
+	printf '#!/bin/sh\nexec ps -o pgid= -o tpgid= -p $$\n' >"$d/fg.sh" && chmod +x "$d/fg.sh"
+	out=$(timeout 10 script -qc "$INIT -- $d/fg.sh" /dev/null </dev/null | tr -d '\r')
+	set -- $out
+	[ -n "${1:-}" ] && [ "$1" = "${2:-}" ]; ok $? "on a tty the program's process group is in the foreground ($out)"
+else
+	n=$((n + 1)); echo "ok $n # SKIP script(1) or ps(1) missing"
+fi
+
 # --- size ---
 size=$(stat -c %s "$INIT")
 [ "$size" -lt 102400 ]; ok $? "whittle-init is small: $size bytes"

@@ -33,7 +33,8 @@ int main(int argc, char **argv)
                 } else if (strcmp(argv[i], "--kill") == 0) {
                         kill = 1;
                 } else {
-                        fprintf(stderr, "usage: mkbpf [--errno N] [--kill] OUT SYSCALL...\n");
+                        fprintf(stderr,
+                                "usage: mkbpf [--errno N] [--kill] OUT SYSCALL...\n");
                         return 2;
                 }
         }
@@ -51,10 +52,11 @@ int main(int argc, char **argv)
                         fprintf(stderr, "mkbpf: unknown syscall '%s'\n", argv[i]);
                         return 1;
                 }
-                int r = seccomp_rule_add(ctx, kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(e),
-                                         nr, 0);
+                int r = seccomp_rule_add(
+                        ctx, kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(e), nr, 0);
                 if (r < 0) {
-                        fprintf(stderr, "mkbpf: rule for '%s': %s\n", argv[i], strerror(-r));
+                        fprintf(stderr, "mkbpf: rule for '%s': %s\n", argv[i],
+                                strerror(-r));
                         return 1;
                 }
         }

@@ -49,7 +49,8 @@ static void test_parse(void)
         is_int(wh_caps_parse(NULL, &c, &err), 0, "no capabilities object");
         ok(!c.present, "absent: nothing to change");
 
-        _cleanup_json_ json_object *bad = parse("{\"effective\":[\"CAP_KILL\",\"CAP_FLY\"]}");
+        _cleanup_json_ json_object *bad =
+                parse("{\"effective\":[\"CAP_KILL\",\"CAP_FLY\"]}");
         c.bounding = 77;
         is_int(wh_caps_parse(bad, &c, &err), -EINVAL, "unknown name rejected");
         is_str(err.msg, "process.capabilities.effective[1]: unknown capability 'CAP_FLY'",
@@ -58,11 +59,12 @@ static void test_parse(void)
 
         _cleanup_json_ json_object *notstr = parse("{\"ambient\":[1]}");
         is_int(wh_caps_parse(notstr, &c, &err), -EINVAL, "non-string rejected");
-        is_str(err.msg, "process.capabilities.ambient[0]: expected a string", "type error named");
+        is_str(err.msg, "process.capabilities.ambient[0]: expected a string",
+               "type error named");
         _cleanup_json_ json_object *notarr = parse("{\"ambient\":\"CAP_KILL\"}");
         ok(wh_caps_parse(notarr, &c, &err) < 0, "non-array rejected");
-        ok(strstr(err.msg, "process.capabilities.ambient") != NULL, "non-array error named: %s",
-           err.msg);
+        ok(strstr(err.msg, "process.capabilities.ambient") != NULL,
+           "non-array error named: %s", err.msg);
 }
 
 /* Reads the hex value of a Cap* line from /proc/<pid>/status. */
@@ -105,8 +107,9 @@ static void test_apply(void)
         if (pid == 0) {
                 struct wh_err err = {0};
                 close(pfd[0]);
-                if (wh_caps_apply_bounding(&c, &err) < 0 || wh_caps_prepare_setuid(&c, &err) < 0 ||
-                    setgid(1000) < 0 || setuid(1000) < 0 || wh_caps_apply(&c, &err) < 0) {
+                if (wh_caps_apply_bounding(&c, &err) < 0 ||
+                    wh_caps_prepare_setuid(&c, &err) < 0 || setgid(1000) < 0 ||
+                    setuid(1000) < 0 || wh_caps_apply(&c, &err) < 0) {
                         dprintf(pfd[1], "%s", err.msg);
                         _exit(1);
                 }
@@ -126,7 +129,8 @@ static void test_apply(void)
                 diag("child error: %s", msg);
                 return;
         }
-        is_int(status_caps(pid, "CapBnd"), c.bounding, "bounding set dropped to the config");
+        is_int(status_caps(pid, "CapBnd"), c.bounding,
+               "bounding set dropped to the config");
         is_int(status_caps(pid, "CapPrm"), c.permitted, "permitted kept across setuid");
         is_int(status_caps(pid, "CapEff"), c.effective, "effective set");
         is_int(status_caps(pid, "CapInh"), c.inheritable, "inheritable set");
@@ -142,7 +146,9 @@ static void test_apply(void)
         waitpid(pid, &st, 0);
 
         /* effective beyond permitted is refused with a message. */
-        struct wh_caps bad = {.present = 1, .effective = BIT(21), .permitted = 0,
+        struct wh_caps bad = {.present = 1,
+                              .effective = BIT(21),
+                              .permitted = 0,
                               .bounding = ~(uint64_t)0};
         pid = fork();
         if (pid == 0) {
@@ -151,7 +157,8 @@ static void test_apply(void)
                 _exit(r == -EPERM && strstr(err.msg, "subset") ? 0 : 1);
         }
         waitpid(pid, &st, 0);
-        ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "effective not in permitted: EPERM, explained");
+        ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+           "effective not in permitted: EPERM, explained");
 }
 
 int main(void)

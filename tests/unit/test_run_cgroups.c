@@ -62,14 +62,17 @@ static void test_errors(void)
                 const char *want;
         } cases[] = {
                 {"{\"memory\":{\"limit\":\"lots\"}}", "linux.resources.memory.limit"},
-                {"{\"memory\":{\"limit\":-5}}", "linux.resources.memory.limit: -5 out of range"},
+                {"{\"memory\":{\"limit\":-5}}",
+                 "linux.resources.memory.limit: -5 out of range"},
                 {"{\"memory\":{\"limit\":100000000,\"swap\":1000}}",
                  "linux.resources.memory.swap: 1000 is below memory.limit"},
                 {"{\"memory\":{\"swappiness\":101}}", "linux.resources.memory.swappiness"},
-                {"{\"cpu\":{\"shares\":1}}", "linux.resources.cpu.shares: 1 is below the minimum 2"},
+                {"{\"cpu\":{\"shares\":1}}",
+                 "linux.resources.cpu.shares: 1 is below the minimum 2"},
                 {"{\"cpu\":{\"quota\":10}}", "linux.resources.cpu.quota: 10 is below"},
                 {"{\"cpu\":{\"period\":5000000}}", "linux.resources.cpu.period"},
-                {"{\"cpu\":{\"cpus\":\"0;rm -rf\"}}", "linux.resources.cpu.cpus: '0;rm -rf'"},
+                {"{\"cpu\":{\"cpus\":\"0;rm -rf\"}}",
+                 "linux.resources.cpu.cpus: '0;rm -rf'"},
                 {"{\"pids\":{\"limit\":\"x\"}}", "linux.resources.pids.limit"},
                 {"{\"memory\":7}", "linux.resources.memory: expected an object"},
         };
@@ -80,7 +83,8 @@ static void test_errors(void)
                 struct wh_cgroup *cg = NULL;
                 int r = try_create(path, cases[i].res, &cg, &err);
                 ok(r < 0 && cg == NULL, "bad resources %zu refused", i);
-                if (!ok(strstr(err.msg, cases[i].want) != NULL, "error names %s", cases[i].want))
+                if (!ok(strstr(err.msg, cases[i].want) != NULL, "error names %s",
+                        cases[i].want))
                         diag("got: %s", err.msg);
         }
         struct wh_err err = {0};
@@ -124,13 +128,15 @@ static void test_v1_lifecycle(void)
         char want[256];
         snprintf(want, sizeof(want), "/sys/fs/cgroup/memory%s", path);
         is_str(mem, want, "memory path: absolute cgroupsPath below the hierarchy root");
-        is_str(slurp(mem, "memory.limit_in_bytes", buf, sizeof(buf)), "67108864", "memory.limit");
+        is_str(slurp(mem, "memory.limit_in_bytes", buf, sizeof(buf)), "67108864",
+               "memory.limit");
         is_str(slurp(mem, "memory.soft_limit_in_bytes", buf, sizeof(buf)), "33554432",
                "memory.reservation");
         if (exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"))
-                is_str(slurp(mem, "memory.memsw.limit_in_bytes", buf, sizeof(buf)), "134217728",
-                       "memory.swap (memory+swap)");
-        is_str(slurp(mem, "memory.swappiness", buf, sizeof(buf)), "10", "memory.swappiness");
+                is_str(slurp(mem, "memory.memsw.limit_in_bytes", buf, sizeof(buf)),
+                       "134217728", "memory.swap (memory+swap)");
+        is_str(slurp(mem, "memory.swappiness", buf, sizeof(buf)), "10",
+               "memory.swappiness");
         const char *cpu = wh_cgroup_get_path(cg, "cpu");
         is_str(slurp(cpu, "cpu.shares", buf, sizeof(buf)), "512", "cpu.shares");
         is_str(slurp(cpu, "cpu.cfs_quota_us", buf, sizeof(buf)), "50000", "cpu.quota");
@@ -141,7 +147,8 @@ static void test_v1_lifecycle(void)
         is_str(slurp(wh_cgroup_get_path(cg, "pids"), "pids.max", buf, sizeof(buf)), "42",
                "pids.limit");
         if (wh_cgroup_mode_detect() == WH_CGROUP_HYBRID)
-                ok(exists(wh_cgroup_get_path(cg, NULL)), "hybrid: the cgroup2 directory too");
+                ok(exists(wh_cgroup_get_path(cg, NULL)),
+                   "hybrid: the cgroup2 directory too");
 
         /* enter, list, state round trip, signal through the restored handle */
         pid_t pid = spawn_sleeper();
@@ -172,7 +179,8 @@ static void test_v1_lifecycle(void)
         _cleanup_cgroup_ struct wh_cgroup *back = NULL;
         is_int(wh_cgroup_from_json(state, &back, &err), 0, "restore from state JSON");
         is_str(wh_cgroup_get_path(back, "memory"), mem, "restored paths");
-        is_int(wh_cgroup_kill_all(back, SIGTERM, &err), 1, "kill --all signalled one process");
+        is_int(wh_cgroup_kill_all(back, SIGTERM, &err), 1,
+               "kill --all signalled one process");
         int st;
         waitpid(pid, &st, 0);
         ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "it got SIGTERM");
@@ -182,7 +190,8 @@ static void test_v1_lifecycle(void)
         wh_cgroup_enter(cg, pid, &err);
         is_int(wh_cgroup_destroy(back, &err), 0, "destroy");
         waitpid(pid, &st, 0);
-        ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "destroy killed the remaining process");
+        ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+           "destroy killed the remaining process");
         ok(!exists(mem) && !exists(cpu) && !exists(cpuset), "directories removed");
         ok(!exists(wh_cgroup_get_path(cg, NULL)), "cgroup2 directory removed");
         is_int(wh_cgroup_destroy(back, &err), 0, "destroy again is harmless");
@@ -196,7 +205,8 @@ static void test_failure_cleans_up(void)
         struct wh_err err = {0};
         struct wh_cgroup *cg = NULL;
         /* Syntactically fine, refused by the kernel: no such CPU. */
-        int r = try_create(path, "{\"memory\":{\"limit\":67108864},\"cpu\":{\"cpus\":\"999\"}}",
+        int r = try_create(path,
+                           "{\"memory\":{\"limit\":67108864},\"cpu\":{\"cpus\":\"999\"}}",
                            &cg, &err);
         ok(r < 0 && cg == NULL, "kernel refuses cpuset.cpus 999");
         ok(strstr(err.msg, "linux.resources.cpu.cpus") != NULL, "error names the field: %s",
@@ -227,7 +237,8 @@ static void test_default_and_systemd_paths(void)
         static const char *const c[] = {"memory", "cpu", "cpuacct", "freezer", "unified"};
         for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
                 char p[256];
-                snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/whittle.slice/whittle-test.slice", c[i]);
+                snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/whittle.slice/whittle-test.slice",
+                         c[i]);
                 rmdir(p);
                 snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/whittle.slice", c[i]);
                 rmdir(p);
@@ -238,7 +249,8 @@ static void test_default_and_systemd_paths(void)
  * cgroup2 mounted at /sys/fs/cgroup. Results come back as the exit code. */
 static int v2_child(void)
 {
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        if (unshare(CLONE_NEWNS) < 0 ||
+            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
                 return 100;
         if (wh_cgroup_mode_detect() != WH_CGROUP_V2)
@@ -276,12 +288,14 @@ static int v2_child(void)
         int r = wh_cgroup_create(path, "v2", res, &cg, &err);
         if (r == 0) {
                 char buf[64];
-                if (strcmp(slurp(wh_cgroup_get_path(cg, NULL), "pids.max", buf, sizeof(buf)),
+                if (strcmp(slurp(wh_cgroup_get_path(cg, NULL), "pids.max", buf,
+                                 sizeof(buf)),
                            "10") != 0)
                         bad |= 32;
                 wh_cgroup_destroy(cg, &err);
                 wh_cgroup_free(cg);
-        } else if (!strstr(err.msg, "linux.resources") && !strstr(err.msg, "enable controllers")) {
+        } else if (!strstr(err.msg, "linux.resources") &&
+                   !strstr(err.msg, "enable controllers")) {
                 bad |= 64;
         }
         if (exists(leaf))

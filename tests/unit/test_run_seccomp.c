@@ -47,26 +47,34 @@ static void test_errors(void)
                 {"{}", "linux.seccomp.defaultAction: missing"},
                 {"{\"defaultAction\":\"SCMP_ACT_NOPE\"}",
                  "linux.seccomp.defaultAction: unknown action 'SCMP_ACT_NOPE'"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
-                 "\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":[\"mkdir\"],\"action\":\"BAD\"}]}",
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]"
+                 ","
+                 "\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":[\"mkdir\"],\"action\":\"BAD\"}"
+                 "]}",
                  "linux.seccomp.syscalls[1].action: unknown action 'BAD'"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]"
+                 ","
                  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,"
                  "\"op\":\"SCMP_CMP_WEIRD\"}]}]}",
                  "linux.seccomp.syscalls[0].args[0].op: unknown operator 'SCMP_CMP_WEIRD'"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]"
+                 ","
                  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,\"value\":1,"
                  "\"op\":\"SCMP_CMP_EQ\"}]}]}",
                  "linux.seccomp.syscalls[0].args[0].index: 6 out of range [0, 5]"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]"
+                 ","
                  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":-1,"
                  "\"op\":\"SCMP_CMP_EQ\"}]}]}",
                  "linux.seccomp.syscalls[0].args[0].value: must not be negative"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_LOG\"}]}",
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_"
+                 "ACT_LOG\"}]}",
                  "linux.seccomp.syscalls[0].names: missing"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}",
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_"
+                 "Z80\"]}",
                  "linux.seccomp.architectures[0]: unknown architecture 'SCMP_ARCH_Z80'"},
-                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_X\"]}",
+                {"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_"
+                 "X\"]}",
                  "linux.seccomp.flags[0]: unknown flag 'SECCOMP_FILTER_FLAG_X'"},
                 {"{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}",
                  "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported"},
@@ -82,7 +90,8 @@ static void test_errors(void)
                         diag("got: %s", msg);
         }
         is_int(compile_err("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-                           "[\"no_such_syscall_ever\",\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                           "[\"no_such_syscall_ever\",\"mkdir\"],\"action\":\"SCMP_ACT_"
+                           "ERRNO\"}]}",
                            msg, sizeof(msg)),
                0, "unknown syscall names are skipped");
 
@@ -144,7 +153,8 @@ static void test_load(void)
                 diag("%s", err.msg);
         if (r < 0)
                 return;
-        ok(wh_seccomp_bpf_len(sc) > 4, "BPF program has %u instructions", wh_seccomp_bpf_len(sc));
+        ok(wh_seccomp_bpf_len(sc) > 4, "BPF program has %u instructions",
+           wh_seccomp_bpf_len(sc));
 
         char dir[] = "/tmp/test_seccomp.XXXXXX";
         if (!mkdtemp(dir))
@@ -180,7 +190,8 @@ static void test_load(void)
         fstat(fd, &st);
         is_int(st.st_size, (long long)wh_seccomp_bpf_len(sc) * 8, "exported size");
         struct sock_filter last;
-        ok(pread(fd, &last, sizeof(last), st.st_size - (off_t)sizeof(last)) == sizeof(last) &&
+        ok(pread(fd, &last, sizeof(last), st.st_size - (off_t)sizeof(last)) ==
+                           sizeof(last) &&
                    BPF_CLASS(last.code) == BPF_RET,
            "program ends with a return");
         close(fd);
@@ -205,7 +216,8 @@ static void test_load_unprivileged(void)
         }
         int st;
         waitpid(pid, &st, 0);
-        is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0, "unprivileged load refused, explained");
+        is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0,
+               "unprivileged load refused, explained");
 }
 
 int main(void)
