@@ -348,7 +348,7 @@ static int oci_put_blobs(struct wh_blob_dir *bd, const struct wh_plan *plan,
         if (r >= 0)
                 r = wh_blob_commit(bd, fd, tmp, o->layer.digest, err);
         if (r < 0) {
-                unlinkat(bd->dfd, tmp, 0);
+                wh_blob_discard(bd, tmp);
                 return r;
         }
         char d[WH_DIGEST_STR];

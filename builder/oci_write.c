@@ -77,9 +77,37 @@ static int create_tmp_at(int dfd, const char *prefix, char **ret_name, int *ret_
         return wh_failx(err, EEXIST, "no free temporary name with prefix '%s'", prefix);
 }
 
+/*
+ * An unnamed file (O_TMPFILE) where the filesystem has them: a build killed
+ * before the commit leaves nothing in the layout. Named otherwise.
+ */
 int wh_blob_tmp(struct wh_blob_dir *b, char **ret_name, int *ret_fd, struct wh_err *err)
 {
+        int fd = openat(b->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                *ret_name = NULL;
+                *ret_fd = fd;
+                return 0;
+        }
         return create_tmp_at(b->dfd, ".tmp-", ret_name, ret_fd, err);
+}
+
+void wh_blob_discard(struct wh_blob_dir *b, const char *tmp)
+{
+        if (tmp)
+                unlinkat(b->dfd, tmp, 0);
+}
+
+/* Gives an O_TMPFILE file its name; without CAP_DAC_READ_SEARCH only /proc can. */
+static int link_unnamed(int fd, int dfd, const char *name)
+{
+        if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
+                return 0;
+        if (errno != ENOENT && errno != EPERM)
+                return -errno;
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        return linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
 static int remember_added(struct wh_blob_dir *b, const char *hex)
@@ -106,16 +134,23 @@ int wh_blob_commit(struct wh_blob_dir *b, int fd, const char *tmp, const char *d
         struct stat st;
         if (fstatat(b->dfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
                 /* Same digest, same bytes: keep the one that is there. */
-                unlinkat(b->dfd, tmp, 0);
+                wh_blob_discard(b, tmp);
                 return 0;
         }
-        /* Recorded first, so a rename that lands is always taken back on failure. */
+        /* Recorded first, so a name that lands is always taken back on failure. */
         if (remember_added(b, hex) < 0)
                 return wh_fail(err, ENOMEM, "blob %s", digest);
-        if (renameat(b->dfd, tmp, b->dfd, hex) < 0) {
-                int e = errno;
+        int r = 0;
+        if (tmp && renameat(b->dfd, tmp, b->dfd, hex) < 0)
+                r = -errno;
+        else if (!tmp)
+                r = link_unnamed(fd, b->dfd, hex);
+        if (r < 0) {
                 free(b->added[--b->n_added]);
-                return wh_fail(err, e, "rename blob %s", digest);
+                /* Another writer stored the same bytes meanwhile. */
+                if (r == -EEXIST)
+                        return 0;
+                return wh_fail(err, -r, "name blob %s", digest);
         }
         return 0;
 }
@@ -132,12 +167,12 @@ int wh_blob_put(struct wh_blob_dir *b, const void *data, size_t len,
                 return r;
         r = wh_write_all(fd, data, len);
         if (r < 0) {
-                unlinkat(b->dfd, tmp, 0);
+                wh_blob_discard(b, tmp);
                 return wh_fail(err, -r, "write blob %s", digest);
         }
         r = wh_blob_commit(b, fd, tmp, digest, err);
         if (r < 0) {
-                unlinkat(b->dfd, tmp, 0);
+                wh_blob_discard(b, tmp);
                 return r;
         }
         memcpy(ret_digest, digest, WH_DIGEST_STR);

@@ -37,9 +37,14 @@ void wh_blob_dir_release(struct wh_blob_dir *b);
 /* Removes the blobs this run added. */
 void wh_blob_dir_rollback(struct wh_blob_dir *b);
 
-/* A new empty temporary file in the blob dir; caller owns *ret_name and *ret_fd. */
+/*
+ * A new empty temporary file in the blob dir; caller owns *ret_name (NULL
+ * for an unnamed O_TMPFILE file) and *ret_fd.
+ */
 int wh_blob_tmp(struct wh_blob_dir *b, char **ret_name, int *ret_fd, struct wh_err *err);
-/* Syncs fd and renames tmp to the digest's hex (or drops it when that blob exists). */
+/* Removes a temporary file that will not be committed (tmp may be NULL). */
+void wh_blob_discard(struct wh_blob_dir *b, const char *tmp);
+/* Syncs fd and names it by the digest's hex (or drops it when that blob exists). */
 int wh_blob_commit(struct wh_blob_dir *b, int fd, const char *tmp, const char *digest,
                    struct wh_err *err);
 /* Stores a small blob; *ret_digest gets its digest. */

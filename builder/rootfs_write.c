@@ -54,7 +54,7 @@ static int open_dir_walk(int root_fd, const char *rel, int create)
                 const char *slash = strchr(p, '/');
                 size_t len = slash ? (size_t)(slash - p) : strlen(p);
                 char comp[NAME_MAX + 1];
-                if (len == 0 || len > NAME_MAX) {
+                if (len == 0 || len > NAME_MAX || (len <= 2 && !strncmp(p, "..", len))) {
                         close(cur);
                         return -EINVAL;
                 }
@@ -175,6 +175,12 @@ static int make_file(struct rootfs *t, int dfd, const char *base, const struct w
         return r;
 }
 
+/* Index paths are cleaned; this guard keeps a bad one from naming a directory above. */
+static int bad_name(const char *base)
+{
+        return !*base || !strcmp(base, ".") || !strcmp(base, "..");
+}
+
 static int make_hardlink(struct rootfs *t, int dfd, const char *base,
                          const struct wh_item *it)
 {
@@ -183,10 +189,13 @@ static int make_hardlink(struct rootfs *t, int dfd, const char *base,
                 strndup(it->link, slash ? (size_t)(slash - it->link) : 0);
         if (!dir)
                 return -ENOMEM;
+        const char *src_base = slash ? slash + 1 : it->link;
+        if (bad_name(src_base))
+                return -EINVAL;
         _cleanup_close_ int src = open_dir_walk(t->root_fd, dir, 0);
         if (src < 0)
                 return src;
-        return linkat(src, slash ? slash + 1 : it->link, dfd, base, 0) < 0 ? -errno : 0;
+        return linkat(src, src_base, dfd, base, 0) < 0 ? -errno : 0;
 }
 
 /* Symlinks and fifos: metadata by name, never following the entry itself. */
@@ -222,6 +231,8 @@ static int make_item(struct rootfs *t, const struct wh_item *it)
         int dfd = parent_of(t, it->e->path, &base);
         if (dfd < 0)
                 return dfd;
+        if (bad_name(base))
+                return -EINVAL;
         switch (it->kind) {
         case WH_ITEM_DIR:
                 /* Owner-writable until its children are in; the real mode comes last. */
