@@ -36,7 +36,8 @@ BUILDER_PKGS += libseccomp
 
 ifeq ($(STATIC),1)
 PKG_STATIC := --static
-HARDEN_LD := -static-pie -Wl,-z,relro,-z,now
+HARDEN_LD := -static -Wl,-z,relro,-z,now
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
 
 pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
@@ -96,8 +97,16 @@ $(LIBRUNTIME): $(call obj,$(RUNTIME_SRC))
 $(LIBBENCH): $(call obj,$(BENCH_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
 
+# libarchive's static archive drags in every codec it was built with; the
+# objects whittle does not use are left out by the linker.
+ifeq ($(STATIC),1)
+BUILDER_LIBS := -larchive -lnettle -lbz2 -llz4 -llzma -lacl -lxml2 -licuuc -licudata \
+	-lstdc++ -ljson-c -lzstd -lcrypto -lz -lseccomp -lpthread -ldl -lm
+else
+BUILDER_LIBS = $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+endif
 $(BUILD)/whittle: $(call obj,builder/main.c) $(LIBBUILDER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(BUILDER_PKGS)) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(BUILDER_LIBS)
 $(BUILD)/whittle-run: $(call obj,runtime/main.c) $(LIBRUNTIME) $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(RUNTIME_PKGS))
 $(BUILD)/whittle-bench: $(call obj,benchmarks/main.c) $(LIBBENCH) $(LIBCOMMON)
@@ -169,4 +178,4 @@ install: all
 clean:
 	rm -rf build build-asan build-static build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
