@@ -342,23 +342,60 @@ static int archive_members(int fd, const struct wh_archive_member *m, size_t n,
         return wh_tar_finish(&w, err);
 }
 
+/* Names an unnamed file path.tmp-<random> (retrying on a clash); caller owns *ret. */
+static int name_unnamed(int fd, const char *path, char **ret)
+{
+        for (int attempt = 0; attempt < 100; attempt++) {
+                uint64_t rnd = 0;
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                        rnd = (uint64_t)attempt * 0x9e3779b97f4a7c15ULL;
+                char *name = NULL;
+                if (asprintf(&name, "%s.tmp-%016llx", path, (unsigned long long)rnd) < 0)
+                        return -ENOMEM;
+                int r = link_unnamed(fd, AT_FDCWD, name);
+                if (r == 0) {
+                        *ret = name;
+                        return 0;
+                }
+                free(name);
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -EEXIST;
+}
+
+/*
+ * The archive grows in an unnamed file when the filesystem allows, so a
+ * killed build leaves nothing beside path; it gets a temporary name only
+ * for the final rename.
+ */
 int wh_archive_write(const char *path, const struct wh_archive_member *m, size_t n,
                      int64_t mtime, struct wh_err *err)
 {
-        _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
+        _cleanup_free_ char *copy = strdup(path), *tmp = NULL;
+        if (!copy)
                 return wh_fail(err, ENOMEM, "archive '%s'", path);
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return wh_fail(err, errno, "create '%s'", tmp);
+        _cleanup_close_ int fd = open(dirname(copy), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
+                        return wh_fail(err, ENOMEM, "archive '%s'", path);
+                fd = mkostemp(tmp, O_CLOEXEC);
+                if (fd < 0)
+                        return wh_fail(err, errno, "create '%s'", tmp);
+        }
         int r = archive_members(fd, m, n, mtime, err);
         if (r >= 0 && fchmod(fd, 0644) < 0)
-                r = wh_fail(err, errno, "chmod '%s'", tmp);
+                r = wh_fail(err, errno, "chmod archive '%s'", path);
         if (r >= 0 && fsync(fd) < 0)
-                r = wh_fail(err, errno, "sync '%s'", tmp);
+                r = wh_fail(err, errno, "sync archive '%s'", path);
+        if (r >= 0 && !tmp) {
+                int q = name_unnamed(fd, path, &tmp);
+                if (q < 0)
+                        r = wh_fail(err, -q, "name archive '%s'", path);
+        }
         if (r >= 0 && rename(tmp, path) < 0)
                 r = wh_fail(err, errno, "rename '%s' to '%s'", tmp, path);
-        if (r < 0)
+        if (r < 0 && tmp)
                 unlink(tmp);
         return r;
 }

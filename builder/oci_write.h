@@ -78,8 +78,8 @@ struct wh_archive_member {
 
 /*
  * Writes members, in the given order, as a tar to path: into a temporary
- * file beside it, synced and renamed over path at the end; on failure
- * path is untouched. Every member gets mtime (clamped at 0), mode 0644
+ * file beside it (unnamed until the end where the filesystem allows),
+ * synced and renamed over path; on failure path is untouched. Every member gets mtime (clamped at 0), mode 0644
  * (0755 for directories) and owner 0:0.
  */
 int wh_archive_write(const char *path, const struct wh_archive_member *m, size_t n,

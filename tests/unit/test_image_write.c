@@ -513,6 +513,12 @@ static void test_not_a_layout(void)
         fixture_release(&f);
 }
 
+/* Leftover temporaries beside a destination ("<path>.tmp-*"). */
+static int leftovers(const char *path)
+{
+        return run("ls -d %s.tmp-* >/dev/null 2>&1", path) == 0;
+}
+
 static int same_file(const char *a, const char *b)
 {
         return run("cmp -s %s %s", a, b) == 0;
@@ -562,6 +568,13 @@ static void test_oci_archive(void)
         if (have("skopeo"))
                 is_int(run("skopeo inspect oci-archive:%s:latest >/dev/null 2>&1", p1), 0,
                        "skopeo inspects the oci-archive (ref latest)");
+
+        /* A failed write leaves the existing archive and nothing beside it. */
+        is_int(ftruncate(f.spool, 10), 0, "spool cut short");
+        o.epoch = EPOCH + 1;
+        ok(write_to(r1, &o, &f, &a, &err) < 0, "oci-archive: write fails");
+        ok(same_file(p1, p2), "oci-archive: existing file untouched");
+        ok(!leftovers(p1), "oci-archive: no temporary file left");
         unlink(p1);
         unlink(p2);
         fixture_release(&f);
@@ -680,12 +693,6 @@ static void check_tree(const char *dir)
         ok(lstat(AT("home/big"), &st) == 0 && st.st_uid == 3000000, "dir: large uid");
         ok(lstat(AT(long_file), &st) == 0 && st.st_size == 5, "dir: long path");
 #undef AT
-}
-
-/* Leftover temporaries beside dir ("<dir>.tmp-*"). */
-static int leftovers(const char *dir)
-{
-        return run("ls -d %s.tmp-* >/dev/null 2>&1", dir) == 0;
 }
 
 static void test_dir(void)
