@@ -57,6 +57,9 @@ int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src, struc
 /* Adds one string to a strv field (e.g. &p->keep), unless already there. */
 int wh_strv_add(char ***v, const char *s);
 
+/* Validates a profile name: [a-z0-9][a-z0-9._-]*, at most 64 characters. */
+int wh_profile_name_check(const char *name, struct wh_err *err);
+
 /* Validates a feature spec ("nss", "locale:en_US.UTF-8"). */
 int wh_feature_check(const char *spec, struct wh_err *err);
 
