@@ -36,3 +36,16 @@ int wh_closure_run(struct wh_index *idx, const struct wh_closure_input *in,
  * '[...]' classes. pattern and path are both without a leading '/'.
  */
 int wh_glob_match(const char *pattern, const char *path);
+
+/*
+ * Calls fn for every index entry matching pattern (as above), in path
+ * order. The pattern's leading literal directories are resolved first,
+ * following symlinks (on_link sees each one, may be NULL), so
+ * "lib64/libc.so.*" finds usr/lib64/libc.so.6 when lib64 -> usr/lib64; *ret_dir (optional, caller
+ * owns) is that resolved directory. A pattern without glob characters
+ * names one path. fn must not change the index; returning < 0 stops the walk. Returns the number of
+ * matches, or a negative errno.
+ */
+int wh_glob_index(struct wh_index *idx, const char *pattern,
+                  void (*on_link)(struct wh_entry *link, void *userdata),
+                  int (*fn)(struct wh_entry *e, void *userdata), void *userdata, char **ret_dir);

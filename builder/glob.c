@@ -14,8 +14,11 @@
  */
 #include "closure.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include "cleanup.h"
 
 /* Matches a class at p (just after '['); sets *next past ']' or returns -1 if unterminated. */
 static int class_match(const char *p, const char *end, char c, const char **next)
@@ -151,4 +154,113 @@ int wh_glob_match(const char *pattern, const char *path)
                 star_s = comp_next(star_s);
                 s = star_s;
         }
+}
+
+static bool has_magic(const char *s, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
+                        return true;
+        return false;
+}
+
+/* First entry in the sorted array whose path is >= key. */
+static size_t lower_bound(struct wh_entry *const *v, size_t n, const char *key)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(v[mid]->path, key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* Matches rest against every entry below dir (dir itself as ""). */
+static int walk_below(struct wh_index *idx, const char *dir, const char *rest,
+                      int (*fn)(struct wh_entry *e, void *userdata), void *userdata)
+{
+        size_t n, dlen = strlen(dir), count = 0;
+        struct wh_entry **v = wh_index_sorted(idx, &n);
+        _cleanup_free_ char *key = NULL;
+        if (!v)
+                return -ENOMEM;
+        if (dlen) {
+                struct wh_entry *d = wh_index_get(idx, dir);
+                if (!d || d->type != WH_F_DIR)
+                        return 0;
+                if (wh_glob_match(rest, "")) {
+                        int r = fn(d, userdata);
+                        if (r < 0)
+                                return r;
+                        count++;
+                }
+        }
+        if (asprintf(&key, "%s%s", dir, dlen ? "/" : "") < 0)
+                return -ENOMEM;
+        size_t klen = strlen(key);
+        for (size_t i = lower_bound(v, n, key); i < n; i++) {
+                if (strncmp(v[i]->path, key, klen) != 0)
+                        break;
+                if (!wh_glob_match(rest, v[i]->path + klen))
+                        continue;
+                int r = fn(v[i], userdata);
+                if (r < 0)
+                        return r;
+                count++;
+        }
+        return (int)(count > INT32_MAX ? INT32_MAX : count);
+}
+
+int wh_glob_index(struct wh_index *idx, const char *pattern,
+                  void (*on_link)(struct wh_entry *link, void *userdata),
+                  int (*fn)(struct wh_entry *e, void *userdata), void *userdata, char **ret_dir)
+{
+        const char *p = pattern, *rest = NULL;
+        _cleanup_free_ char *prefix = NULL, *dir = NULL;
+        struct wh_entry *e = NULL;
+        int r;
+
+        while (*p == '/')
+                p++;
+        /* Split off the leading components that hold no glob characters. */
+        for (const char *c = p; *c;) {
+                const char *end = strchrnul(c, '/');
+                if (has_magic(c, (size_t)(end - c))) {
+                        rest = c;
+                        break;
+                }
+                c = *end ? end + 1 : end;
+        }
+        if (!rest) {
+                r = wh_index_resolve(idx, p, 1, on_link, userdata, &e, &dir);
+                if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || (r == 0 && !e))
+                        return 0;
+                if (r < 0)
+                        return r;
+                r = fn(e, userdata);
+                if (r >= 0 && ret_dir)
+                        *ret_dir = TAKE_PTR(dir);
+                return r < 0 ? r : 1;
+        }
+        prefix = strndup(p, rest > p ? (size_t)(rest - p - 1) : 0);
+        if (!prefix)
+                return -ENOMEM;
+        if (prefix[0]) {
+                r = wh_index_resolve(idx, prefix, 1, on_link, userdata, &e, &dir);
+                if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
+                        return 0;
+                if (r < 0)
+                        return r;
+        } else {
+                dir = strdup("");
+                if (!dir)
+                        return -ENOMEM;
+        }
+        r = walk_below(idx, dir, rest, fn, userdata);
+        if (r >= 0 && ret_dir)
+                *ret_dir = TAKE_PTR(dir);
+        return r;
 }
