@@ -178,4 +178,7 @@ install: all
 clean:
 	rm -rf build build-asan build-static build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+ALL_OBJS := $(call obj,$(COMMON_SRC) $(BUILDER_SRC) builder/main.c $(RUNTIME_SRC) \
+	$(wildcard runtime/main.c) $(BENCH_SRC) $(wildcard benchmarks/main.c) $(UNIT_SRC) \
+	$(TOOL_SRC)) $(patsubst runtime/init/%.c,$(BUILD)/init/%.o,$(INIT_SRC))
+-include $(ALL_OBJS:.o=.d)

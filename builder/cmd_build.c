@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* whittle build: SOURCE -> the minimal image a workload profile needs. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "closure.h"
+#include "cmd.h"
+#include "image_config.h"
+#include "image_read.h"
+#include "image_ref.h"
+#include "image_write.h"
+#include "index.h"
+#include "log.h"
+#include "parse_num.h"
+#include "profile.h"
+#include "report.h"
+#include "spool.h"
+
+struct build_opts {
+        char **profiles;
+        char **keep;
+        char **needs;
+        char **entrypoint; /* NULL: not given */
+        char **cmd;
+        enum wh_compression compression;
+        int compression_explicit;
+        int level;
+        const char *report;
+        int dry_run;
+        int64_t epoch; /* -1: not given */
+        const char *source;
+        const char *dest;
+};
+
+static void build_usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: whittle build [OPTIONS] SOURCE DEST\n"
+                "\n"
+                "Keep only what a workload needs from SOURCE and write it to DEST as one\n"
+                "deterministic layer.\n"
+                "\n"
+                "SOURCE: oci:DIR[:REF] oci-archive:FILE[:REF] docker-archive:FILE dir:DIR tar:FILE\n"
+                "DEST:   oci:DIR:REF oci-archive:FILE[:REF] docker-archive:FILE[:NAME:TAG] dir:DIR\n"
+                "\n"
+                "Options:\n"
+                "  -p, --profile NAME|FILE   workload profile (repeatable, merged in order)\n"
+                "  -k, --keep PATH|GLOB      also keep PATH or GLOB (repeatable)\n"
+                "  -n, --need FEATURE        also keep a feature: nss, ca-certificates, tzdata[:ZONE],\n"
+                "                            locale[:NAME], gconv, users, tmp, shell, os-release\n"
+                "      --entrypoint ARGS     JSON array or one word; overrides image and profile\n"
+                "      --cmd ARGS            JSON array or one word\n"
+                "  -c, --compression ALGO    zstd (default), gzip or none\n"
+                "  -l, --level N             compression level\n"
+                "  -r, --report FILE         write a JSON report (what was kept, and why)\n"
+                "      --dry-run             list what would be kept and dropped; write nothing\n"
+                "      --source-date-epoch N timestamps (default: $SOURCE_DATE_EPOCH, else the\n"
+                "                            source image's creation time)\n"
+                "  -q, --quiet               no summary, no warnings\n"
+                "  -v, --verbose             more detail on stderr\n"
+                "  -h, --help                this text\n"
+                "      --version             print the version\n");
+}
+
+enum { OPT_ENTRYPOINT = 256, OPT_CMD, OPT_DRY_RUN, OPT_EPOCH, OPT_VERSION };
+
+static int parse_build_args(int argc, char **argv, struct build_opts *o, struct wh_err *err)
+{
+        static const struct option longopts[] = {
+                {"profile", required_argument, NULL, 'p'},
+                {"keep", required_argument, NULL, 'k'},
+                {"need", required_argument, NULL, 'n'},
+                {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+                {"cmd", required_argument, NULL, OPT_CMD},
+                {"compression", required_argument, NULL, 'c'},
+                {"level", required_argument, NULL, 'l'},
+                {"report", required_argument, NULL, 'r'},
+                {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                {"source-date-epoch", required_argument, NULL, OPT_EPOCH},
+                {"quiet", no_argument, NULL, 'q'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {0},
+        };
+        int c, r;
+        enum wh_log_level level = WH_LOG_WARN;
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+p:k:n:c:l:r:qvh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'p':
+                        if (wh_strv_add(&o->profiles, optarg) < 0)
+                                return wh_fail(err, ENOMEM, "--profile");
+                        break;
+                case 'k':
+                        if (wh_strv_add(&o->keep, optarg) < 0)
+                                return wh_fail(err, ENOMEM, "--keep");
+                        break;
+                case 'n':
+                        if (wh_strv_add(&o->needs, optarg) < 0)
+                                return wh_fail(err, ENOMEM, "--need");
+                        break;
+                case OPT_ENTRYPOINT:
+                        wh_strv_free(o->entrypoint);
+                        o->entrypoint = NULL;
+                        if ((r = wh_argv_parse(optarg, "--entrypoint", &o->entrypoint, err)) < 0)
+                                return r;
+                        break;
+                case OPT_CMD:
+                        wh_strv_free(o->cmd);
+                        o->cmd = NULL;
+                        if ((r = wh_argv_parse(optarg, "--cmd", &o->cmd, err)) < 0)
+                                return r;
+                        break;
+                case 'c':
+                        if (wh_compression_parse(optarg, &o->compression) < 0)
+                                return wh_failx(err, EINVAL,
+                                                "--compression: '%s': expected zstd, gzip or none",
+                                                optarg);
+                        o->compression_explicit = 1;
+                        break;
+                case 'l':
+                        if (wh_parse_int(optarg, -7, 22, &o->level) < 0)
+                                return wh_failx(err, EINVAL, "--level: '%s': expected a number "
+                                                "(zstd -7..22, gzip 1..9)", optarg);
+                        break;
+                case 'r':
+                        o->report = optarg;
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = 1;
+                        break;
+                case OPT_EPOCH:
+                        if (wh_parse_i64(optarg, 0, INT64_MAX / 2, &o->epoch) < 0)
+                                return wh_failx(err, EINVAL,
+                                                "--source-date-epoch: '%s': expected seconds "
+                                                "since 1970", optarg);
+                        break;
+                case 'q':
+                        level = WH_LOG_QUIET;
+                        break;
+                case 'v':
+                        level = level < WH_LOG_DEBUG ? level + 1 : level;
+                        if (level < WH_LOG_INFO)
+                                level = WH_LOG_INFO;
+                        break;
+                case 'h':
+                        build_usage(stdout);
+                        return 1;
+                case OPT_VERSION:
+                        printf("whittle %s\n", WH_VERSION);
+                        return 1;
+                default:
+                        return wh_failx(err, EINVAL, "unknown or incomplete option '%s'",
+                                        argv[optind - 1]);
+                }
+        }
+        wh_log_init("whittle", level);
+        if (argc - optind != 2)
+                return wh_failx(err, EINVAL, "expected SOURCE and DEST, got %d argument%s",
+                                argc - optind, argc - optind == 1 ? "" : "s");
+        o->source = argv[optind];
+        o->dest = argv[optind + 1];
+        if (o->compression == WH_COMP_GZIP && o->level > 9)
+                return wh_failx(err, EINVAL, "--level: gzip levels are 1..9");
+        return 0;
+}
+
+/* Loads and merges the profiles, then the command line's --keep/--need. */
+static int load_profile(const struct build_opts *o, struct wh_profile **ret, struct wh_err *err)
+{
+        _cleanup_strv_ char **dirs = NULL;
+        int r = wh_profile_search_dirs(&dirs);
+        if (r < 0)
+                return wh_fail(err, -r, "profile search path");
+        struct wh_profile *merged = wh_profile_new();
+        if (!merged)
+                return wh_fail(err, ENOMEM, "profile");
+        for (char **p = o->profiles; p && *p; p++) {
+                struct wh_profile *one = NULL;
+                r = wh_profile_load(*p, (const char *const *)dirs, &one, err);
+                if (r >= 0)
+                        r = wh_profile_merge(merged, one, err);
+                wh_profile_free(one);
+                if (r < 0)
+                        goto fail;
+        }
+        for (char **k = o->keep; k && *k; k++) {
+                if (**k != '/') {
+                        r = wh_failx(err, EINVAL, "--keep '%s': expected an absolute path or glob",
+                                     *k);
+                        goto fail;
+                }
+                if ((r = wh_strv_add(&merged->keep, *k)) < 0)
+                        goto nomem;
+        }
+        for (char **n = o->needs; n && *n; n++) {
+                if ((r = wh_feature_check(*n, err)) < 0) {
+                        r = wh_fail_ctx(err, r, "--need");
+                        goto fail;
+                }
+                if ((r = wh_strv_add(&merged->needs, *n)) < 0)
+                        goto nomem;
+        }
+        *ret = merged;
+        return 0;
+nomem:
+        r = wh_fail(err, ENOMEM, "profile");
+fail:
+        wh_profile_free(merged);
+        return r;
+}
+
+struct progress {
+        int enabled;
+        time_t last;
+};
+
+static void show_progress(const char *phase, uint64_t done, uint64_t total, void *userdata)
+{
+        struct progress *p = userdata;
+        if (!p->enabled)
+                return;
+        time_t now = time(NULL);
+        if (now == p->last && done < total)
+                return;
+        p->last = now;
+        if (total)
+                fprintf(stderr, "\rwhittle: %s %llu / %llu MiB (%d%%)\033[K", phase,
+                        (unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
+                        (int)(100.0 * (double)done / (double)total));
+        else
+                fprintf(stderr, "\rwhittle: %s %llu MiB\033[K", phase,
+                        (unsigned long long)(done >> 20));
+        if (done >= total && total)
+                fprintf(stderr, "\r\033[K");
+}
+
+static int64_t pick_epoch(const struct build_opts *o, json_object *src_config)
+{
+        if (o->epoch >= 0)
+                return o->epoch;
+        const char *env = getenv("SOURCE_DATE_EPOCH");
+        int64_t v;
+        if (env && *env) {
+                if (wh_parse_i64(env, 0, INT64_MAX / 2, &v) == 0)
+                        return v;
+                wh_warn("SOURCE_DATE_EPOCH='%s' is not a number of seconds; ignored", env);
+        }
+        v = wh_config_created(src_config);
+        return v >= 0 ? v : 0;
+}
+
+struct build_state {
+        struct wh_image_ref src_ref, dest_ref;
+        struct wh_source *src;
+        struct wh_index *idx;
+        struct wh_profile *profile;
+        struct wh_effective eff;
+        struct wh_index_stats src_stats;
+        struct wh_closure_stats cstats;
+        struct wh_spool spool;
+        json_object *out_config;
+        struct progress progress;
+};
+
+static void build_state_release(struct build_state *s)
+{
+        wh_image_ref_release(&s->src_ref);
+        wh_image_ref_release(&s->dest_ref);
+        wh_source_free(s->src);
+        wh_index_free(s->idx);
+        wh_profile_free(s->profile);
+        wh_effective_release(&s->eff);
+        wh_spool_close(&s->spool);
+        if (s->out_config)
+                json_object_put(s->out_config);
+}
+
+/* Pass 2 and writing: stream kept contents to the spool, then write DEST. */
+static int write_result(struct build_state *s, const struct build_opts *o, int64_t epoch,
+                        struct wh_write_result *res, struct wh_err *err)
+{
+        int r = wh_spool_open(&s->spool, err);
+        if (r < 0)
+                return r;
+        r = wh_source_read_kept(s->src, s->idx, wh_spool_sink, &s->spool, show_progress,
+                                &s->progress, err);
+        if (r < 0)
+                return r;
+        s->out_config = wh_output_config(s->src->config, &s->eff);
+        if (!s->out_config)
+                return wh_fail(err, ENOMEM, "image config");
+        char created_by[512];
+        snprintf(created_by, sizeof(created_by), "whittle build%s%s", o->profiles ? " --profile " : "",
+                 o->profiles ? o->profiles[0] : "");
+        struct wh_write_opts wo = {
+                .compression = o->compression,
+                .compression_explicit = o->compression_explicit,
+                .level = o->level,
+                .epoch = epoch,
+                .config = s->out_config,
+                .history_created_by = created_by,
+                .base_digest = s->src->manifest_digest,
+                .base_name = o->source,
+                .spool_fd = s->spool.fd,
+        };
+        return wh_image_write(&s->dest_ref, s->idx, &wo, res, err);
+}
+
+static int run_build(const struct build_opts *o, struct wh_err *err)
+{
+        _cleanup_(build_state_release) struct build_state s = {.spool.fd = -1};
+        s.progress.enabled = isatty(STDERR_FILENO) && wh_log_level() >= WH_LOG_WARN;
+        int r = wh_image_ref_parse(o->source, 0, &s.src_ref, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "source");
+        r = wh_image_ref_parse(o->dest, 1, &s.dest_ref, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "destination");
+        if ((r = load_profile(o, &s.profile, err)) < 0)
+                return r;
+        if ((r = wh_source_open(&s.src_ref, &s.src, err)) < 0)
+                return wh_fail_ctx(err, r, "%s", o->source);
+        if (s.src_ref.transport == WH_T_DIR && s.dest_ref.transport == WH_T_DIR)
+                s.src->exclude_path = s.dest_ref.path;
+        int64_t epoch = pick_epoch(o, s.src->config);
+
+        if (!(s.idx = wh_index_new()))
+                return wh_fail(err, ENOMEM, "index");
+        r = wh_source_index(s.src, s.idx, &s.src_stats, show_progress, &s.progress, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "%s", o->source);
+        r = wh_effective_compute(s.src->config, s.profile, o->entrypoint, o->cmd, &s.eff, err);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "%s", o->source);
+        struct wh_closure_input ci = {
+                .profile = s.profile,
+                .entrypoint = s.eff.entrypoint,
+                .cmd = s.eff.cmd,
+                .env = s.eff.env,
+                .user = s.eff.user,
+                .workdir = s.eff.workdir,
+        };
+        if ((r = wh_closure_run(s.idx, &ci, &s.cstats, err)) < 0)
+                return wh_fail_ctx(err, r, "closure");
+
+        struct wh_write_result res = {0};
+        struct wh_report_input ri = {
+                .source_ref = o->source,
+                .dest_ref = o->dest,
+                .src = s.src,
+                .src_stats = &s.src_stats,
+                .closure = &s.cstats,
+                .compression = wh_compression_name(s.dest_ref.transport == WH_T_DOCKER_ARCHIVE
+                                                           ? WH_COMP_GZIP
+                                                           : o->compression),
+                .profiles = o->profiles,
+                .eff = &s.eff,
+        };
+        if (o->dry_run) {
+                if ((r = wh_report_dry_run(stdout, s.idx)) < 0)
+                        return wh_fail(err, -r, "write listing");
+        } else {
+                if ((r = write_result(&s, o, epoch, &res, err)) < 0)
+                        return wh_fail_ctx(err, r, "%s", o->dest);
+                ri.result = &res;
+        }
+        if (o->report && (r = wh_report_write(o->report, s.idx, &ri, err)) < 0)
+                return r;
+        if (wh_log_level() >= WH_LOG_WARN)
+                wh_report_summary(stderr, &ri);
+        return 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+        struct build_opts o = {.compression = WH_COMP_ZSTD, .level = -1, .epoch = -1};
+        struct wh_err err = {0};
+        int r = parse_build_args(argc, argv, &o, &err);
+        int status;
+        if (r > 0) {
+                status = WH_EXIT_OK; /* --help or --version */
+        } else if (r < 0) {
+                wh_err_print(&err, "whittle: build");
+                fprintf(stderr, "Try 'whittle build --help'.\n");
+                status = WH_EXIT_USAGE;
+        } else {
+                r = run_build(&o, &err);
+                if (r < 0)
+                        wh_err_print(&err, "whittle");
+                status = r < 0 ? WH_EXIT_FAIL : WH_EXIT_OK;
+        }
+        wh_strv_free(o.profiles);
+        wh_strv_free(o.keep);
+        wh_strv_free(o.needs);
+        wh_strv_free(o.entrypoint);
+        wh_strv_free(o.cmd);
+        return status;
+}
