@@ -215,11 +215,20 @@ static int literal_prefix_within(const char *dir, const char *pattern)
         return lit && wh_path_has_prefix(dir, lit);
 }
 
+/* A drop pattern drops what it matches and everything below that. */
 static int drop_match(const char *pattern, const char *path)
 {
         if (!pattern[strcspn(pattern, "*?[\\")])
                 return wh_path_has_prefix(path, pattern);
-        return wh_glob_match(pattern, path);
+        _cleanup_free_ char *buf = strdup(path);
+        if (!buf)
+                return 0;
+        for (char *slash = NULL;; *slash = '\0') {
+                if (wh_glob_match(pattern, buf))
+                        return 1;
+                if (!(slash = strrchr(buf, '/')))
+                        return 0;
+        }
 }
 
 /* 1 if a weak keep of path, brought by a glob or tree rooted at src_dir, is dropped. */
@@ -269,7 +278,11 @@ static int resolve(struct wh_closure *c, const char *path, struct wh_entry **ret
                 return 0;
         }
         if (!*ret) {
-                free(ret_path ? *ret_path : NULL);
+                /* The root itself: always there, never an entry. */
+                if (ret_path) {
+                        free(*ret_path);
+                        *ret_path = NULL;
+                }
                 return 0;
         }
         return 1;
@@ -451,8 +464,8 @@ static int split_words(const char *s, char ***ret)
         if (!v)
                 return -ENOMEM;
         while (*s) {
-                s += strspn(s, " \t");
-                size_t len = strcspn(s, " \t");
+                s += strspn(s, " \t\r");
+                size_t len = strcspn(s, " \t\r");
                 if (!len)
                         break;
                 char **nv = realloc(v, (n + 2) * sizeof(char *));
@@ -595,15 +608,24 @@ int wh_closure_keep_tree(struct wh_closure *c, const char *path, const char *why
         struct wh_entry *e = NULL;
         _cleanup_free_ char *real = NULL;
         int r = resolve(c, path, &e, &real);
-        if (r <= 0)
+        if (r < 0)
                 return r;
-        if ((r = keep_links(c, real)) < 0 || (r = mark(c, e, why, NULL, NULL)) < 0)
-                return r;
-        if (e->type != WH_F_DIR)
-                return 1;
+        if (r == 0 && !real) {
+                /* Absent, or the root: "/" keeps the whole image. */
+                if (wh_index_resolve(c->idx, path, 1, NULL, NULL, &e, NULL) < 0 || e)
+                        return 0;
+                real = strdup("");
+                if (!real)
+                        return -ENOMEM;
+        } else {
+                if ((r = keep_links(c, real)) < 0 || (r = mark(c, e, why, NULL, NULL)) < 0)
+                        return r;
+                if (e->type != WH_F_DIR)
+                        return 1;
+        }
         struct glob_ctx g = {.c = c, .why = why, .src_dir = real};
         _cleanup_free_ char *pattern = NULL;
-        if (asprintf(&pattern, "%s/**", real) < 0)
+        if (asprintf(&pattern, "%s%s**", real, real[0] ? "/" : "") < 0)
                 return -ENOMEM;
         r = wh_glob_index(c->idx, pattern, NULL, glob_keep_one, &g, NULL);
         return r < 0 ? r : 1;

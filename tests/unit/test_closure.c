@@ -756,6 +756,37 @@ static void test_nss_default(void)
         wh_index_free(idx);
 }
 
+/* keep "/" keeps the image minus the drops; a drop of a directory drops its contents. */
+static void test_keep_root(void)
+{
+        struct wh_index *idx = wh_index_new();
+        struct wh_profile *p = wh_profile_new();
+        struct wh_err err;
+        file(idx, "app/a.py");
+        file(idx, "app/__pycache__/a.pyc");
+        file(idx, "usr/share/doc/x/README");
+        file(idx, "usr/share/man/man1/x.1");
+        file(idx, "etc/hostname");
+        script(idx, "app/crlf.sh", "/bin/true\r");
+        file(idx, "bin/true");
+        wh_strv_add(&p->keep, "/");
+        wh_strv_add(&p->drop, "**/__pycache__");
+        struct wh_closure_input in = {.profile = p, .workdir = "/"};
+        capture_start();
+        int r = wh_closure_run(idx, &in, NULL, &err);
+        _cleanup_free_ char *w = capture_end();
+        is_int(r, 0, "keep /: runs");
+        _cleanup_free_ char *got = kept_set(idx);
+        is_set(got,
+               "app\napp/a.py\napp/crlf.sh\nbin\nbin/true\netc\netc/hostname\nusr\n"
+               "usr/share\n",
+               "keep /");
+        is_reason(idx, "app/a.py", "keep /");
+        is_str(w, "", "keep /: no warnings (the \\r of a CRLF #! line is not part of the name)");
+        wh_profile_free(p);
+        wh_index_free(idx);
+}
+
 static void test_feature_errors(void)
 {
         struct wh_index *idx = wh_index_new();
@@ -780,6 +811,7 @@ int main(void)
         test_deep_chain();
         test_rpath_rules();
         test_nss_default();
+        test_keep_root();
         test_feature_errors();
         return done_testing();
 }
