@@ -54,12 +54,13 @@ static int add_link(struct wh_unpacked *u, const char *path, const char *raw, in
                 _cleanup_free_ char *joined = NULL;
                 if (raw[0] == '/') {
                         joined = strdup(raw);
-                } else if (asprintf(&joined, "%.*s/%s", slash ? (int)(slash - path) : 0, path,
-                                    raw) < 0)
+                } else if (asprintf(&joined, "%.*s/%s", slash ? (int)(slash - path) : 0,
+                                    path, raw) < 0)
                         joined = NULL;
                 if (!joined)
                         return -ENOMEM;
-                if (wh_path_clean(joined, WH_PATH_ALLOW_ABS | WH_PATH_ALLOW_DOTDOT, &target) < 0)
+                if (wh_path_clean(joined, WH_PATH_ALLOW_ABS | WH_PATH_ALLOW_DOTDOT,
+                                  &target) < 0)
                         return 0;
         } else if (wh_path_clean(raw, 0, &target) < 0) {
                 return 0;
@@ -82,7 +83,8 @@ static int copy_out(struct archive *a, int fd, const char *path, struct wh_err *
         for (;;) {
                 la_ssize_t n = archive_read_data(a, buf, COPY_BUF);
                 if (n < 0)
-                        return wh_failx(err, EIO, "'%s': %s", path, archive_error_string(a));
+                        return wh_failx(err, EIO, "'%s': %s", path,
+                                        archive_error_string(a));
                 if (n == 0)
                         return 0;
                 int r = wh_write_all(fd, buf, (size_t)n);
@@ -109,8 +111,8 @@ static int write_file(struct wh_unpacked *u, struct archive *a, const char *path
         /* A later entry of the same name wins, as with tar -x. */
         if (unlinkat(at, base, 0) < 0 && errno != ENOENT)
                 return wh_fail(err, errno, "unpack '%s'", path);
-        _cleanup_close_ int fd =
-                openat(at, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int fd = openat(
+                at, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return wh_fail(err, errno, "unpack '%s'", path);
         return copy_out(a, fd, path, err);
@@ -162,15 +164,15 @@ static int unpack_entries(struct wh_unpacked *u, struct archive *a, struct wh_er
 
 int wh_archive_unpack(const char *file, struct wh_unpacked *ret, struct wh_err *err)
 {
-        struct wh_unpacked u = { .dirfd = -1 };
+        struct wh_unpacked u = {.dirfd = -1};
         _cleanup_(archive_freep) struct archive *a = archive_read_new();
         if (!a)
                 return wh_fail(err, ENOMEM, "%s", file);
         archive_read_support_format_tar(a);
         archive_read_support_filter_all(a);
         if (archive_read_open_filename(a, file, COPY_BUF) != ARCHIVE_OK)
-                return wh_failx(err, archive_errno(a) > 0 ? archive_errno(a) : EINVAL, "%s: %s",
-                                file, archive_error_string(a));
+                return wh_failx(err, archive_errno(a) > 0 ? archive_errno(a) : EINVAL,
+                                "%s: %s", file, archive_error_string(a));
         int r = make_tmpdir(&u.dir, err);
         if (r < 0)
                 return r;

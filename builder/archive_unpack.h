@@ -12,7 +12,7 @@
 #include "oci_manifest.h"
 
 struct wh_unpacked {
-        char *dir;                   /* owned; removed by _release */
+        char *dir; /* owned; removed by _release */
         int dirfd;
         struct wh_archive_link *links; /* owned */
         size_t n_links;

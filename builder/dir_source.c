@@ -73,7 +73,8 @@ static uint64_t ino_hash(dev_t d, ino_t i)
 }
 
 /* The first path seen for (dev, ino), or NULL after recording path as the first. */
-static const char *ino_first(struct walk *w, dev_t dev, ino_t ino, const char *path, int *oom)
+static const char *ino_first(struct walk *w, dev_t dev, ino_t ino, const char *path,
+                             int *oom)
 {
         if ((w->ino_n + 1) * 2 > w->ino_cap) {
                 size_t ncap = w->ino_cap ? w->ino_cap * 2 : 256;
@@ -99,7 +100,7 @@ static const char *ino_first(struct walk *w, dev_t dev, ino_t ino, const char *p
         for (; w->inos[j].path; j = (j + 1) & mask)
                 if (w->inos[j].dev == dev && w->inos[j].ino == ino)
                         return w->inos[j].path;
-        w->inos[j] = (struct ino_slot){ dev, ino, path };
+        w->inos[j] = (struct ino_slot){dev, ino, path};
         w->ino_n++;
         return NULL;
 }
@@ -159,7 +160,8 @@ static int read_xattrs(struct wh_entry *e, int fd)
                 e->n_xattrs++;
         }
         for (size_t i = 1; i < e->n_xattrs; i++)
-                for (size_t j = i; j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0; j--) {
+                for (size_t j = i;
+                     j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0; j--) {
                         struct wh_xattr t = e->xattrs[j];
                         e->xattrs[j] = e->xattrs[j - 1];
                         e->xattrs[j - 1] = t;
@@ -167,7 +169,8 @@ static int read_xattrs(struct wh_entry *e, int fd)
         return 0;
 }
 
-static int walk_dir(struct walk *w, int dfd, const char *rel, int depth, struct wh_err *err);
+static int walk_dir(struct walk *w, int dfd, const char *rel, int depth,
+                    struct wh_err *err);
 
 static int regular(struct walk *w, int dfd, const char *name, struct wh_entry *e,
                    const struct stat *st, struct wh_err *err)
@@ -187,21 +190,24 @@ static int regular(struct walk *w, int dfd, const char *name, struct wh_entry *e
                 return wh_failx(err, EFBIG, "'%s': size past the %llu GiB cap", e->path,
                                 WH_MAX_FILE_SIZE >> 30);
         e->size = (uint64_t)st->st_size;
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd =
+                openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return wh_fail(err, errno, "open '%s'", e->path);
         if (read_xattrs(e, fd) < 0)
                 return wh_fail(err, ENOMEM, "'%s'", e->path);
-        struct fd_reader rd = { fd, e->size };
+        struct fd_reader rd = {fd, e->size};
         return wh_capture_facts(e, fd_read, &rd, "dir", err);
 }
 
 static int skip_contents(struct walk *w, int depth, const char *name, int fd)
 {
         struct stat st;
-        if (depth == 0 && (!strcmp(name, "proc") || !strcmp(name, "sys") || !strcmp(name, "dev")))
+        if (depth == 0 &&
+            (!strcmp(name, "proc") || !strcmp(name, "sys") || !strcmp(name, "dev")))
                 return 1;
-        if (w->have_ex && fstat(fd, &st) == 0 && st.st_dev == w->ex_dev && st.st_ino == w->ex_ino)
+        if (w->have_ex && fstat(fd, &st) == 0 && st.st_dev == w->ex_dev &&
+            st.st_ino == w->ex_ino)
                 return 1;
         return pseudo_fs(fd);
 }
@@ -214,13 +220,22 @@ static int one_entry(struct walk *w, int dfd, const char *name, const char *path
                 return errno == ENOENT ? 0 : wh_fail(err, errno, "stat '%s'", path);
         enum wh_ftype type;
         switch (st.st_mode & S_IFMT) {
-        case S_IFREG: type = WH_F_REG; break;
-        case S_IFDIR: type = WH_F_DIR; break;
-        case S_IFLNK: type = WH_F_SYMLINK; break;
-        case S_IFIFO: type = WH_F_FIFO; break;
+        case S_IFREG:
+                type = WH_F_REG;
+                break;
+        case S_IFDIR:
+                type = WH_F_DIR;
+                break;
+        case S_IFLNK:
+                type = WH_F_SYMLINK;
+                break;
+        case S_IFIFO:
+                type = WH_F_FIFO;
+                break;
         default:
                 if (w->skipped++ == 0)
-                        snprintf(w->skipped_example, sizeof(w->skipped_example), "%.120s", path);
+                        snprintf(w->skipped_example, sizeof(w->skipped_example), "%.120s",
+                                 path);
                 return 0;
         }
         if (w->entries_left-- == 0)
@@ -240,7 +255,8 @@ static int one_entry(struct walk *w, int dfd, const char *name, const char *path
                 char buf[WH_MAX_PATH + 1];
                 ssize_t n = readlinkat(dfd, name, buf, sizeof(buf));
                 if (n < 0 || n > WH_MAX_PATH)
-                        r = wh_fail(err, n < 0 ? errno : ENAMETOOLONG, "readlink '%s'", path);
+                        r = wh_fail(err, n < 0 ? errno : ENAMETOOLONG, "readlink '%s'",
+                                    path);
                 else if (!(e->link = strndup(buf, (size_t)n)))
                         r = wh_fail(err, ENOMEM, "'%s'", path);
         }
@@ -254,7 +270,8 @@ static int one_entry(struct walk *w, int dfd, const char *name, const char *path
                 w->progress("read", w->done, 0, w->userdata);
         if (type != WH_F_DIR)
                 return 0;
-        _cleanup_close_ int cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int cfd =
+                openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (cfd < 0)
                 return wh_fail(err, errno, "open '%s'", path);
         if (read_xattrs(e, cfd) < 0)
@@ -280,10 +297,11 @@ static int walk_dir(struct walk *w, int dfd, const char *rel, int depth, struct 
         while ((de = readdir(d))) {
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
                         continue;
-                int n = snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+                int n = snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "",
+                                 de->d_name);
                 if (n < 0 || (size_t)n >= sizeof(path))
-                        return wh_failx(err, ENAMETOOLONG, "'%s/%s': path longer than %d", rel,
-                                        de->d_name, WH_MAX_PATH);
+                        return wh_failx(err, ENAMETOOLONG, "'%s/%s': path longer than %d",
+                                        rel, de->d_name, WH_MAX_PATH);
                 int r = one_entry(w, dirfd(d), de->d_name, path, depth, err);
                 if (r < 0)
                         return r;
@@ -314,7 +332,8 @@ int wh_dir_index(struct wh_source *src, struct wh_index *idx, wh_progress_fn pro
         if (r < 0)
                 return wh_fail_ctx(err, r, "%s", src->ref.path);
         if (w.skipped)
-                wh_warn("%s: %u device node(s) or socket(s) skipped (e.g. %s): they are never "
+                wh_warn("%s: %u device node(s) or socket(s) skipped (e.g. %s): they are "
+                        "never "
                         "copied into images",
                         src->ref.path, w.skipped, w.skipped_example);
         if (progress)
@@ -338,15 +357,17 @@ int wh_dir_read_kept(struct wh_source *src, struct wh_index *idx, wh_content_sin
                 struct wh_entry *e = v[i];
                 if (!e->keep_reason || e->type != WH_F_REG)
                         continue;
-                _cleanup_close_ int fd = wh_open_in_root(src->root_fd, e->path,
-                                                         O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0);
+                _cleanup_close_ int fd = wh_open_in_root(
+                        src->root_fd, e->path, O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0);
                 struct stat st;
                 if (fd < 0)
                         return wh_fail(err, -fd, "%s: open '%s'", src->ref.path, e->path);
-                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e->size)
-                        return wh_failx(err, EINVAL, "%s: '%s' changed since it was indexed",
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+                    (uint64_t)st.st_size != e->size)
+                        return wh_failx(err, EINVAL,
+                                        "%s: '%s' changed since it was indexed",
                                         src->ref.path, e->path);
-                struct fd_reader rd = { fd, e->size };
+                struct fd_reader rd = {fd, e->size};
                 int r = sink(e, fd_read, &rd, userdata, err);
                 if (r < 0)
                         return wh_fail_ctx(err, r, "%s: '%s'", src->ref.path, e->path);

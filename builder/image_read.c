@@ -53,7 +53,7 @@ static void source_freep(struct wh_source **s)
 
 static int open_archive(struct wh_source *src, struct wh_err *err)
 {
-        struct wh_unpacked u = { .dirfd = -1 };
+        struct wh_unpacked u = {.dirfd = -1};
         int r = wh_archive_unpack(src->ref.path, &u, err);
         if (r < 0)
                 return r;
@@ -67,7 +67,8 @@ static int open_archive(struct wh_source *src, struct wh_err *err)
          * docker manifest is still the one that names images by tag. */
         if (src->ref.transport == WH_T_DOCKER_ARCHIVE &&
             fstatat(u.dirfd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0)
-                r = wh_docker_load(u.dirfd, u.dir, src->ref.ref, u.links, u.n_links, src, err);
+                r = wh_docker_load(u.dirfd, u.dir, src->ref.ref, u.links, u.n_links, src,
+                                   err);
         else
                 r = wh_oci_load(u.dirfd, u.dir, src->ref.ref, src, err);
         wh_unpacked_release(&u, 1);
@@ -93,7 +94,8 @@ static int open_tar(struct wh_source *src, struct wh_err *err)
         return 0;
 }
 
-int wh_source_open(const struct wh_image_ref *ref, struct wh_source **ret, struct wh_err *err)
+int wh_source_open(const struct wh_image_ref *ref, struct wh_source **ret,
+                   struct wh_err *err)
 {
         _cleanup_(source_freep) struct wh_source *src = calloc(1, sizeof(*src));
         if (!src)
@@ -107,7 +109,8 @@ int wh_source_open(const struct wh_image_ref *ref, struct wh_source **ret, struc
         int r = 0;
         switch (ref->transport) {
         case WH_T_OCI: {
-                _cleanup_close_ int dfd = open(ref->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_close_ int dfd =
+                        open(ref->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dfd < 0)
                         return wh_fail(err, errno, "%s", ref->path);
                 r = wh_oci_load(dfd, ref->path, ref->ref, src, err);
@@ -163,7 +166,8 @@ static int open_layer(const struct wh_source *src, size_t i, struct progress_ctx
         enum wh_lcomp comp = WH_LC_AUTO;
         if (l->media_type) {
                 if (!wh_layer_media_type(l->media_type, &gz, &zs))
-                        return wh_failx(err, EINVAL, "unsupported media type '%s'", l->media_type);
+                        return wh_failx(err, EINVAL, "unsupported media type '%s'",
+                                        l->media_type);
                 comp = gz ? WH_LC_GZIP : zs ? WH_LC_ZSTD : WH_LC_NONE;
         }
         int fd = open(l->blob_path, O_RDONLY | O_CLOEXEC);
@@ -202,18 +206,21 @@ static int index_layer(struct wh_source *src, size_t i, struct wh_index *idx,
         return r;
 }
 
-int wh_source_index(struct wh_source *src, struct wh_index *idx, struct wh_index_stats *stats,
-                    wh_progress_fn progress, void *userdata, struct wh_err *err)
+int wh_source_index(struct wh_source *src, struct wh_index *idx,
+                    struct wh_index_stats *stats, wh_progress_fn progress, void *userdata,
+                    struct wh_err *err)
 {
-        struct wh_index_stats st = { 0 };
+        struct wh_index_stats st = {0};
         int r = 0;
         if (src->ref.transport == WH_T_DIR) {
                 r = wh_dir_index(src, idx, progress, userdata, err);
         } else {
                 uint64_t entries_left = WH_MAX_ENTRIES;
-                struct progress_ctx pc = { progress, userdata, "read", 0, src->compressed_bytes };
+                struct progress_ctx pc = {progress, userdata, "read", 0,
+                                          src->compressed_bytes};
                 for (size_t i = 0; i < src->n_layers && r >= 0; i++) {
-                        r = index_layer(src, i, idx, &entries_left, &pc, &st.layer_bytes_in, err);
+                        r = index_layer(src, i, idx, &entries_left, &pc, &st.layer_bytes_in,
+                                        err);
                         if (r < 0)
                                 r = wh_fail_ctx(err, r, "layer %s", layer_name(src, i));
                         if (src->layers[i].size > 0)
@@ -264,7 +271,8 @@ int wh_source_read_kept(struct wh_source *src, struct wh_index *idx, wh_content_
                         struct wh_err *err)
 {
         if (src->ref.transport == WH_T_DIR)
-                return wh_dir_read_kept(src, idx, sink, userdata, progress, progress_data, err);
+                return wh_dir_read_kept(src, idx, sink, userdata, progress, progress_data,
+                                        err);
         size_t n, k = 0;
         struct wh_entry **v = wh_index_sorted(idx, &n);
         if (!v)
@@ -273,11 +281,12 @@ int wh_source_read_kept(struct wh_source *src, struct wh_index *idx, wh_content_
         if (!kept)
                 return wh_fail(err, ENOMEM, "index");
         for (size_t i = 0; i < n; i++)
-                if (v[i]->keep_reason && v[i]->type == WH_F_REG && v[i]->layer < src->n_layers)
-                        kept[k++] = (struct wh_kept){ v[i]->ordinal, v[i] };
+                if (v[i]->keep_reason && v[i]->type == WH_F_REG &&
+                    v[i]->layer < src->n_layers)
+                        kept[k++] = (struct wh_kept){v[i]->ordinal, v[i]};
         qsort(kept, k, sizeof(*kept), cmp_kept);
 
-        struct progress_ctx pc = { progress, progress_data, "copy", 0, 0 };
+        struct progress_ctx pc = {progress, progress_data, "copy", 0, 0};
         for (size_t i = 0; i < k; i++)
                 if (i == 0 || kept[i].e->layer != kept[i - 1].e->layer)
                         pc.total += (uint64_t)src->layers[kept[i].e->layer].size;
@@ -286,7 +295,8 @@ int wh_source_read_kept(struct wh_source *src, struct wh_index *idx, wh_content_
                 uint32_t layer = kept[i].e->layer;
                 while (j < k && kept[j].e->layer == layer)
                         j++;
-                int r = read_layer_kept(src, layer, kept + i, j - i, sink, userdata, &pc, err);
+                int r = read_layer_kept(src, layer, kept + i, j - i, sink, userdata, &pc,
+                                        err);
                 if (r < 0)
                         return r;
                 pc.base += (uint64_t)src->layers[layer].size;

@@ -18,12 +18,12 @@ static const struct {
         const char *name;
         enum wh_transport t;
 } transports[] = {
-        { "oci", WH_T_OCI },
-        { "oci-archive", WH_T_OCI_ARCHIVE },
-        { "docker-archive", WH_T_DOCKER_ARCHIVE },
-        { "dir", WH_T_DIR },
-        { "tar", WH_T_TAR },
-        { "ostree", WH_T_OSTREE },
+        {"oci", WH_T_OCI},
+        {"oci-archive", WH_T_OCI_ARCHIVE},
+        {"docker-archive", WH_T_DOCKER_ARCHIVE},
+        {"dir", WH_T_DIR},
+        {"tar", WH_T_TAR},
+        {"ostree", WH_T_OSTREE},
 };
 
 const char *wh_transport_name(enum wh_transport t)
@@ -49,8 +49,8 @@ static int ref_chars_ok(const char *s)
 {
         for (const char *p = s; *p; p++) {
                 unsigned char c = (unsigned char)*p;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      strchr("-._:@/+=", c)))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || strchr("-._:@/+=", c)))
                         return 0;
         }
         return 1;
@@ -62,7 +62,8 @@ static int split_ref(const char *text, const char *rest, char **ret_path, char *
         const char *colon = strchr(rest, ':');
         size_t plen = colon ? (size_t)(colon - rest) : strlen(rest);
         if (plen == 0)
-                return wh_failx(err, EINVAL, "'%s': missing path after the transport", text);
+                return wh_failx(err, EINVAL, "'%s': missing path after the transport",
+                                text);
         _cleanup_free_ char *path = strndup(rest, plen);
         _cleanup_free_ char *ref = NULL;
         if (!path)
@@ -70,10 +71,12 @@ static int split_ref(const char *text, const char *rest, char **ret_path, char *
         if (colon) {
                 const char *r = colon + 1;
                 if (!*r)
-                        return wh_failx(err, EINVAL, "'%s': empty reference after ':'", text);
+                        return wh_failx(err, EINVAL, "'%s': empty reference after ':'",
+                                        text);
                 if (!ref_chars_ok(r))
-                        return wh_failx(err, EINVAL, "'%s': invalid characters in reference '%s'",
-                                        text, r);
+                        return wh_failx(err, EINVAL,
+                                        "'%s': invalid characters in reference '%s'", text,
+                                        r);
                 ref = strdup(r);
                 if (!ref)
                         return -ENOMEM;
@@ -88,9 +91,10 @@ int wh_image_ref_parse(const char *text, int as_dest, struct wh_image_ref *ret,
 {
         const char *colon = text ? strchr(text, ':') : NULL;
         if (!colon)
-                return wh_failx(err, EINVAL,
-                                "'%s': not an image reference (TRANSPORT:PATH; transports: %s)",
-                                text ? text : "", TRANSPORTS);
+                return wh_failx(
+                        err, EINVAL,
+                        "'%s': not an image reference (TRANSPORT:PATH; transports: %s)",
+                        text ? text : "", TRANSPORTS);
         size_t tlen = (size_t)(colon - text);
         const char *rest = colon + 1;
         int found = -1;
@@ -99,10 +103,10 @@ int wh_image_ref_parse(const char *text, int as_dest, struct wh_image_ref *ret,
                     strncmp(transports[i].name, text, tlen) == 0)
                         found = (int)i;
         if (found < 0)
-                return wh_failx(err, EINVAL, "'%s': unknown transport '%.*s' (valid: %s)", text,
-                                (int)tlen, text, TRANSPORTS);
+                return wh_failx(err, EINVAL, "'%s': unknown transport '%.*s' (valid: %s)",
+                                text, (int)tlen, text, TRANSPORTS);
 
-        struct wh_image_ref r = { .transport = transports[found].t };
+        struct wh_image_ref r = {.transport = transports[found].t};
         int k;
         switch (r.transport) {
         case WH_T_OCI:
@@ -141,8 +145,8 @@ int wh_image_ref_parse(const char *text, int as_dest, struct wh_image_ref *ret,
                 /* fall through */
         case WH_T_DIR:
                 if (!*rest)
-                        return wh_failx(err, EINVAL, "'%s': missing path after the transport",
-                                        text);
+                        return wh_failx(err, EINVAL,
+                                        "'%s': missing path after the transport", text);
                 r.path = strdup(rest);
                 if (!r.path)
                         return -ENOMEM;

@@ -41,7 +41,7 @@ struct wh_index {
         struct strpool pool;
 };
 
-#define MIN_CAP 1024
+#define MIN_CAP   1024
 #define MAX_LINKS 40
 
 static uint64_t hash_bytes(const char *s, size_t len)
@@ -126,7 +126,8 @@ struct wh_index *wh_index_free(struct wh_index *idx)
 
 /* ---- hash table ---- */
 
-static size_t find_slot(const struct wh_index *idx, const char *path, size_t len, uint64_t h)
+static size_t find_slot(const struct wh_index *idx, const char *path, size_t len,
+                        uint64_t h)
 {
         size_t mask = idx->cap - 1;
         for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -261,7 +262,8 @@ static size_t prune(struct wh_index *idx, struct node *n, uint32_t below, int se
         return count;
 }
 
-static struct node *insert_node(struct wh_index *idx, struct node *parent, struct wh_entry *e)
+static struct node *insert_node(struct wh_index *idx, struct node *parent,
+                                struct wh_entry *e)
 {
         if ((idx->n + 1) * 2 > idx->cap && grow(idx) < 0)
                 return NULL;
@@ -278,8 +280,8 @@ static struct node *insert_node(struct wh_index *idx, struct node *parent, struc
 }
 
 /* The node of the parent directory of path[0..len), created when missing. */
-static int ensure_dir(struct wh_index *idx, const char *path, size_t len, const struct wh_entry *like,
-                      struct node **ret, struct wh_err *err)
+static int ensure_dir(struct wh_index *idx, const char *path, size_t len,
+                      const struct wh_entry *like, struct node **ret, struct wh_err *err)
 {
         if (len == 0) {
                 *ret = &idx->root;
@@ -288,7 +290,8 @@ static int ensure_dir(struct wh_index *idx, const char *path, size_t len, const 
         struct node *n = lookup(idx, path, len);
         if (n) {
                 if (n->e->type != WH_F_DIR)
-                        return wh_failx(err, ENOTDIR, "'%.*s' is not a directory", (int)len, path);
+                        return wh_failx(err, ENOTDIR, "'%.*s' is not a directory", (int)len,
+                                        path);
                 *ret = n;
                 return 0;
         }
@@ -415,7 +418,8 @@ const char *wh_index_intern(struct wh_index *idx, const char *s)
                 for (size_t i = 0; i < p->cap; i++) {
                         if (!p->slots[i])
                                 continue;
-                        size_t j = (size_t)hash_bytes(p->slots[i], strlen(p->slots[i])) & (ncap - 1);
+                        size_t j = (size_t)hash_bytes(p->slots[i], strlen(p->slots[i])) &
+                                   (ncap - 1);
                         while (ns[j])
                                 j = (j + 1) & (ncap - 1);
                         ns[j] = p->slots[i];

@@ -28,12 +28,12 @@
 #include "path_safe.h"
 
 #define WH_PREFIX ".wh."
-#define WH_META ".wh..wh."
+#define WH_META   ".wh..wh."
 #define WH_OPAQUE ".wh..wh..opq"
 
 static const char *const config_paths[] = {
-        "etc/nsswitch.conf", "etc/ld.so.conf", "etc/passwd",         "etc/group",
-        "etc/os-release",    "usr/lib/os-release",
+        "etc/nsswitch.conf", "etc/ld.so.conf", "etc/passwd",
+        "etc/group",         "etc/os-release", "usr/lib/os-release",
 };
 
 int wh_is_config_path(const char *path)
@@ -71,9 +71,11 @@ static int capture_elf(struct wh_entry *e, char **bufp, size_t *have, wh_read_fn
                 if (need > e->size)
                         need = e->size;
                 if (need > WH_MAX_ELF_READ) {
-                        wh_warn("%s: entry %s: ELF headers need %llu bytes, past the %llu MiB "
+                        wh_warn("%s: entry %s: ELF headers need %llu bytes, past the %llu "
+                                "MiB "
                                 "cap: dependencies not read",
-                                where, e->path, (unsigned long long)need, WH_MAX_ELF_READ >> 20);
+                                where, e->path, (unsigned long long)need,
+                                WH_MAX_ELF_READ >> 20);
                         return 0;
                 }
                 char *nb = realloc(*bufp, need);
@@ -85,9 +87,10 @@ static int capture_elf(struct wh_entry *e, char **bufp, size_t *have, wh_read_fn
                         return wh_fail(err, r, "entry %s: read", e->path);
                 *have = need;
         }
-        struct wh_err perr = { 0 };
+        struct wh_err perr = {0};
         if (wh_elf_parse(*bufp, *have, &e->elf, &perr) < 0)
-                wh_warn("%s: entry %s: unreadable ELF file, its dependencies are not followed: %s",
+                wh_warn("%s: entry %s: unreadable ELF file, its dependencies are not "
+                        "followed: %s",
                         where, e->path, perr.msg);
         return 0;
 }
@@ -143,8 +146,9 @@ static const char *entry_name(struct archive_entry *ae)
 static int clean_entry_path(const char *raw, char **ret, struct wh_err *err)
 {
         if (strlen(raw) > WH_MAX_PATH)
-                return wh_failx(err, ENAMETOOLONG, "entry %.64s...: path longer than %d bytes",
-                                raw, WH_MAX_PATH);
+                return wh_failx(err, ENAMETOOLONG,
+                                "entry %.64s...: path longer than %d bytes", raw,
+                                WH_MAX_PATH);
         int r = wh_path_clean(raw, 0, ret);
         if (r == -EINVAL && raw[0] == '/')
                 return wh_failx(err, EINVAL, "entry %s: absolute path in a layer", raw);
@@ -196,7 +200,8 @@ static int set_xattrs(struct wh_entry *e, struct archive_entry *ae)
                 return -ENOMEM;
         while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
                 /* Only what changes behaviour at run time survives. */
-                if (strcmp(name, "security.capability") != 0 && strncmp(name, "user.", 5) != 0)
+                if (strcmp(name, "security.capability") != 0 &&
+                    strncmp(name, "user.", 5) != 0)
                         continue;
                 struct wh_xattr *x = &e->xattrs[e->n_xattrs];
                 x->name = strdup(name);
@@ -212,8 +217,8 @@ static int set_xattrs(struct wh_entry *e, struct archive_entry *ae)
         }
         /* Sorted by name (insertion sort: a file has a handful). */
         for (size_t i = 1; i < e->n_xattrs; i++)
-                for (size_t j = i; j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0;
-                     j--) {
+                for (size_t j = i;
+                     j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0; j--) {
                         struct wh_xattr t = e->xattrs[j];
                         e->xattrs[j] = e->xattrs[j - 1];
                         e->xattrs[j - 1] = t;
@@ -237,13 +242,15 @@ static int set_hardlink(const struct wh_apply *ap, struct wh_entry *e, const cha
 {
         _cleanup_free_ char *target = NULL;
         if (wh_path_clean(raw, 0, &target) < 0 || !*target)
-                return wh_failx(err, EINVAL, "entry %s: hardlink to '%s' points outside the image",
+                return wh_failx(err, EINVAL,
+                                "entry %s: hardlink to '%s' points outside the image",
                                 e->path, raw);
         struct wh_entry *t = wh_index_get(ap->idx, target);
         if (t && t->type == WH_F_HARDLINK)
                 t = wh_index_get(ap->idx, t->link);
         if (!t)
-                return wh_failx(err, ENOENT, "entry %s: hardlink to '%s' points to a missing file",
+                return wh_failx(err, ENOENT,
+                                "entry %s: hardlink to '%s' points to a missing file",
                                 e->path, raw);
         if (t->type != WH_F_REG)
                 return wh_failx(err, EINVAL,
@@ -266,9 +273,9 @@ struct skipped {
 };
 
 /* Builds the index entry for ae (*ret = NULL when it is skipped). */
-static int make_entry(const struct wh_apply *ap, struct archive *a, struct archive_entry *ae,
-                      const char *path, struct skipped *sk, struct wh_entry **ret,
-                      struct wh_err *err)
+static int make_entry(const struct wh_apply *ap, struct archive *a,
+                      struct archive_entry *ae, const char *path, struct skipped *sk,
+                      struct wh_entry **ret, struct wh_err *err)
 {
         mode_t ft = archive_entry_filetype(ae);
         const char *hl = archive_entry_hardlink(ae);
@@ -293,8 +300,8 @@ static int make_entry(const struct wh_apply *ap, struct archive *a, struct archi
         }
         int64_t size = archive_entry_size(ae);
         if (size < 0 || (uint64_t)size > WH_MAX_FILE_SIZE)
-                return wh_failx(err, EFBIG, "entry %s: size %lld is past the %llu GiB cap", path,
-                                (long long)size, WH_MAX_FILE_SIZE >> 30);
+                return wh_failx(err, EFBIG, "entry %s: size %lld is past the %llu GiB cap",
+                                path, (long long)size, WH_MAX_FILE_SIZE >> 30);
 
         struct wh_entry *e = wh_entry_new(path, type);
         if (!e)
@@ -315,7 +322,8 @@ static int make_entry(const struct wh_apply *ap, struct archive *a, struct archi
                 if (!t)
                         t = archive_entry_symlink_utf8(ae);
                 if (!t)
-                        return wh_failx(err, EINVAL, "entry %s: symlink without a target", path);
+                        return wh_failx(err, EINVAL, "entry %s: symlink without a target",
+                                        path);
                 e->link = strdup(t);
                 if (!e->link)
                         return wh_fail(err, ENOMEM, "entry %s", path);
@@ -363,7 +371,8 @@ static int apply_one(const struct wh_apply *ap, struct archive *a, struct archiv
         if (r < 0) {
                 wh_entry_free(e);
                 if (r == -ENOTDIR)
-                        return wh_fail_ctx(err, r, "entry %s: parent is not a directory", path);
+                        return wh_fail_ctx(err, r, "entry %s: parent is not a directory",
+                                           path);
                 return wh_fail_ctx(err, r, "entry %s", path);
         }
         return 0;
@@ -373,7 +382,7 @@ int wh_layer_apply(struct wh_lstream *s, const struct wh_apply *ap, struct wh_er
 {
         struct archive *a = wh_lstream_archive(s);
         struct archive_entry *ae;
-        struct skipped sk = { 0 };
+        struct skipped sk = {0};
         uint32_t ordinal = 0;
         char last[160] = "";
         int r;
@@ -383,21 +392,24 @@ int wh_layer_apply(struct wh_lstream *s, const struct wh_apply *ap, struct wh_er
                                         WH_MAX_ENTRIES);
                 (*ap->entries_left)--;
                 r = apply_one(ap, a, ae, ordinal++, &sk, err);
-                /* A read failure inside an entry: the stream knows why (truncation, ...). */
+                /* A read failure inside an entry: the stream knows why (truncation, ...).
+                 */
                 if (r == -EIO)
                         return wh_fail_ctx(err, wh_lstream_fail(s, err), "entry %s",
                                            entry_name(ae) ? entry_name(ae) : "?");
                 if (r < 0)
                         return r;
                 /* Skipping the data of the entry fails on the next header. */
-                snprintf(last, sizeof(last), "%.150s", entry_name(ae) ? entry_name(ae) : "?");
+                snprintf(last, sizeof(last), "%.150s",
+                         entry_name(ae) ? entry_name(ae) : "?");
         }
         if (r < 0 && *last)
                 return wh_fail_ctx(err, r, "after entry %s", last);
         if (r < 0)
                 return r;
         if (sk.n)
-                wh_warn("%s: %u device node(s) or socket(s) skipped (e.g. %s): they are never "
+                wh_warn("%s: %u device node(s) or socket(s) skipped (e.g. %s): they are "
+                        "never "
                         "copied into images",
                         ap->name, sk.n, sk.example);
         return 0;
@@ -418,21 +430,23 @@ int wh_layer_read_kept(struct wh_lstream *s, const struct wh_kept *kept, size_t 
                 struct wh_entry *e = kept[i++].e;
                 _cleanup_free_ char *path = NULL;
                 const char *raw = entry_name(ae);
-                if (!raw || wh_path_clean(raw, 0, &path) < 0 || strcmp(path, e->path) != 0 ||
-                    archive_entry_filetype(ae) != AE_IFREG ||
+                if (!raw || wh_path_clean(raw, 0, &path) < 0 ||
+                    strcmp(path, e->path) != 0 || archive_entry_filetype(ae) != AE_IFREG ||
                     (uint64_t)archive_entry_size(ae) != e->size)
                         return wh_failx(err, EINVAL,
                                         "entry %s: the layer changed since it was indexed",
                                         e->path);
                 r = sink(e, ar_read, a, userdata, err);
                 if (r == -EIO && wh_lstream_failed(s))
-                        return wh_fail_ctx(err, wh_lstream_fail(s, err), "entry %s", e->path);
+                        return wh_fail_ctx(err, wh_lstream_fail(s, err), "entry %s",
+                                           e->path);
                 if (r < 0)
                         return wh_fail_ctx(err, r, "entry %s", e->path);
         }
         if (i < n)
                 return r < 0 ? r
-                             : wh_failx(err, EINVAL, "entry %s: missing when the layer was read again",
+                             : wh_failx(err, EINVAL,
+                                        "entry %s: missing when the layer was read again",
                                         kept[i].e->path);
         return 0;
 }

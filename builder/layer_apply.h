@@ -13,17 +13,17 @@
 #include "layer_stream.h"
 
 /* Hard caps on hostile input. */
-#define WH_MAX_ENTRIES 10000000ull
+#define WH_MAX_ENTRIES   10000000ull
 #define WH_MAX_FILE_SIZE (64ull << 30)
-#define WH_MAX_PATH 4096
-#define WH_MAX_ELF_READ (512ull << 20)
-#define WH_MAX_CONTENT (1u << 20)
+#define WH_MAX_PATH      4096
+#define WH_MAX_ELF_READ  (512ull << 20)
+#define WH_MAX_CONTENT   (1u << 20)
 
 struct wh_apply {
         struct wh_index *idx;
         uint32_t layer;
-        const char *name;        /* the layer, for warnings */
-        uint64_t *entries_left;  /* budget shared by all layers of the image */
+        const char *name;       /* the layer, for warnings */
+        uint64_t *entries_left; /* budget shared by all layers of the image */
 };
 
 /* Reads every header of s's tar stream into ap->idx. */

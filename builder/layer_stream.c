@@ -21,7 +21,7 @@
 #include "cleanup.h"
 #include "sha256.h"
 
-#define IN_BUF (512 * 1024)
+#define IN_BUF  (512 * 1024)
 #define OUT_BUF (1024 * 1024)
 
 struct wh_lstream {
@@ -121,7 +121,8 @@ static int fill_in(struct wh_lstream *s)
         return 1;
 }
 
-/* Between gzip members: trailing zero padding is tolerated, anything else starts a member. */
+/* Between gzip members: trailing zero padding is tolerated, anything else starts a member.
+ */
 static int gzip_next_member(struct wh_lstream *s)
 {
         for (;;) {
@@ -175,7 +176,8 @@ static ssize_t produce_gzip(struct wh_lstream *s)
                 int ir = isal_inflate(st);
                 if (ir < 0) {
                         char msg[80];
-                        snprintf(msg, sizeof(msg), "corrupt gzip stream (isa-l error %d)", ir);
+                        snprintf(msg, sizeof(msg), "corrupt gzip stream (isa-l error %d)",
+                                 ir);
                         return stream_fail(s, EINVAL, msg);
                 }
                 s->in_pos += avail - st->avail_in;
@@ -215,8 +217,8 @@ static ssize_t produce_zstd(struct wh_lstream *s)
                                 return stream_fail(s, EINVAL, "empty zstd stream");
                         return 0;
                 }
-                ZSTD_inBuffer ib = { s->in + s->in_pos, s->in_len - s->in_pos, 0 };
-                ZSTD_outBuffer ob = { s->out, OUT_BUF, 0 };
+                ZSTD_inBuffer ib = {s->in + s->in_pos, s->in_len - s->in_pos, 0};
+                ZSTD_outBuffer ob = {s->out, OUT_BUF, 0};
                 size_t r = ZSTD_decompressStream(s->zd, &ob, &ib);
                 if (ZSTD_isError(r)) {
                         char msg[160];
@@ -339,8 +341,8 @@ int wh_lstream_open(int fd, const struct wh_lstream_opts *opts, struct wh_lstrea
                 return wh_fail(err, ENOMEM, "%s", opts->name);
         if (opts->digest) {
                 if (!wh_digest_valid(opts->digest))
-                        return wh_failx(err, EINVAL, "%s: unsupported digest '%s'", opts->name,
-                                        opts->digest);
+                        return wh_failx(err, EINVAL, "%s: unsupported digest '%s'",
+                                        opts->name, opts->digest);
                 s->h = wh_sha256_new();
                 if (!s->h)
                         return wh_fail(err, ENOMEM, "%s", opts->name);
@@ -395,7 +397,8 @@ int wh_lstream_finish(struct wh_lstream *s, struct wh_err *err)
         if (n < 0)
                 return wh_lstream_fail(s, err);
         if (s->o.size >= 0 && s->blob_bytes != (uint64_t)s->o.size)
-                return wh_failx(err, EINVAL, "size mismatch: descriptor says %lld bytes, blob has %llu",
+                return wh_failx(err, EINVAL,
+                                "size mismatch: descriptor says %lld bytes, blob has %llu",
                                 (long long)s->o.size, (unsigned long long)s->blob_bytes);
         if (s->h) {
                 char got[WH_DIGEST_STR];

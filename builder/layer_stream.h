@@ -21,10 +21,11 @@ enum wh_lcomp {
 };
 
 struct wh_lstream_opts {
-        const char *name;        /* for errors: the layer digest or the file */
+        const char *name; /* for errors: the layer digest or the file */
         enum wh_lcomp comp;
         const char *digest;      /* expected "sha256:..." or NULL */
-        int digest_uncompressed; /* digest is of the tar, not of the blob (docker-archive) */
+        int digest_uncompressed; /* digest is of the tar, not of the blob (docker-archive)
+                                  */
         int64_t size;            /* expected blob size, or -1 */
         /* Called with the blob bytes read so far (may be NULL). */
         void (*progress)(uint64_t blob_bytes, void *userdata);

@@ -21,14 +21,14 @@
 #include "path_safe.h"
 #include "sha256.h"
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define REF_NAME "org.opencontainers.image.ref.name"
-#define MAX_NESTING 4
+#define MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
+#define REF_NAME           "org.opencontainers.image.ref.name"
+#define MAX_NESTING        4
 
 #if defined(__x86_64__)
 #define HOST_ARCH "amd64"
@@ -52,16 +52,16 @@ static const struct {
         const char *mt;
         int gzip, zstd;
 } layer_types[] = {
-        { "application/vnd.oci.image.layer.v1.tar", 0, 0 },
-        { "application/vnd.oci.image.layer.v1.tar+gzip", 1, 0 },
-        { "application/vnd.oci.image.layer.v1.tar+zstd", 0, 1 },
-        { "application/vnd.oci.image.layer.nondistributable.v1.tar", 0, 0 },
-        { "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", 1, 0 },
-        { "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", 0, 1 },
-        { "application/vnd.docker.image.rootfs.diff.tar", 0, 0 },
-        { "application/vnd.docker.image.rootfs.diff.tar.gzip", 1, 0 },
-        { "application/vnd.docker.image.rootfs.diff.tar.zstd", 0, 1 },
-        { "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", 1, 0 },
+        {"application/vnd.oci.image.layer.v1.tar", 0, 0},
+        {"application/vnd.oci.image.layer.v1.tar+gzip", 1, 0},
+        {"application/vnd.oci.image.layer.v1.tar+zstd", 0, 1},
+        {"application/vnd.oci.image.layer.nondistributable.v1.tar", 0, 0},
+        {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", 1, 0},
+        {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", 0, 1},
+        {"application/vnd.docker.image.rootfs.diff.tar", 0, 0},
+        {"application/vnd.docker.image.rootfs.diff.tar.gzip", 1, 0},
+        {"application/vnd.docker.image.rootfs.diff.tar.zstd", 0, 1},
+        {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", 1, 0},
 };
 
 int wh_layer_media_type(const char *mt, int *ret_gzip, int *ret_zstd)
@@ -80,7 +80,8 @@ int wh_layer_media_type(const char *mt, int *ret_gzip, int *ret_zstd)
 static int blob_name(const char *digest, char **ret, struct wh_err *err)
 {
         if (!wh_digest_valid(digest))
-                return wh_failx(err, EINVAL, "unsupported or malformed digest '%s'", digest);
+                return wh_failx(err, EINVAL, "unsupported or malformed digest '%s'",
+                                digest);
         if (asprintf(ret, "blobs/sha256/%s", wh_digest_hex(digest)) < 0)
                 return wh_fail(err, ENOMEM, "blob %s", digest);
         return 0;
@@ -94,20 +95,23 @@ int wh_oci_read_blob(int dirfd, const char *digest, int64_t size, size_t max, ch
         if (r < 0)
                 return r;
         if (size < 0 || (uint64_t)size > max)
-                return wh_failx(err, EFBIG, "blob %s: size %lld is past the %zu byte cap", digest,
-                                (long long)size, max);
+                return wh_failx(err, EFBIG, "blob %s: size %lld is past the %zu byte cap",
+                                digest, (long long)size, max);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         r = wh_read_file_at(dirfd, name, max, &buf, &len, err);
         if (r < 0)
                 return wh_fail_ctx(err, r, "blob %s", digest);
         if (len != (size_t)size)
-                return wh_failx(err, EINVAL, "blob %s: size mismatch: descriptor says %lld bytes, blob has %zu",
-                                digest, (long long)size, len);
+                return wh_failx(
+                        err, EINVAL,
+                        "blob %s: size mismatch: descriptor says %lld bytes, blob has %zu",
+                        digest, (long long)size, len);
         char got[WH_DIGEST_STR];
         wh_sha256_digest(buf, len, got);
         if (strcmp(got, digest) != 0)
-                return wh_failx(err, EINVAL, "blob %s: digest mismatch: content is %s", digest, got);
+                return wh_failx(err, EINVAL, "blob %s: digest mismatch: content is %s",
+                                digest, got);
         *ret = TAKE_PTR(buf);
         if (ret_len)
                 *ret_len = len;
@@ -129,13 +133,14 @@ static int parse_desc(json_object *o, const char *what, struct desc *d, struct w
             (r = wh_json_get_int64(o, what, "size", 1, 0, INT64_MAX, &d->size, err)) < 0)
                 return r;
         if (!wh_digest_valid(d->digest))
-                return wh_failx(err, EINVAL, "%s.digest: unsupported or malformed digest '%s'",
-                                what, d->digest);
+                return wh_failx(err, EINVAL,
+                                "%s.digest: unsupported or malformed digest '%s'", what,
+                                d->digest);
         return 0;
 }
 
-static int read_json_blob(int dirfd, const struct desc *d, const char *what, json_object **ret,
-                          struct wh_err *err)
+static int read_json_blob(int dirfd, const struct desc *d, const char *what,
+                          json_object **ret, struct wh_err *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
@@ -150,8 +155,8 @@ static int read_json_blob(int dirfd, const struct desc *d, const char *what, jso
         return 0;
 }
 
-static int add_layer(struct wh_source *src, const char *dir, const char *what, json_object *lo,
-                     struct wh_err *err)
+static int add_layer(struct wh_source *src, const char *dir, const char *what,
+                     json_object *lo, struct wh_err *err)
 {
         struct desc d;
         int r = parse_desc(lo, what, &d, err);
@@ -173,8 +178,8 @@ static int add_layer(struct wh_source *src, const char *dir, const char *what, j
         return 0;
 }
 
-static int load_manifest(int dirfd, const char *dir, const struct desc *md, struct wh_source *src,
-                         struct wh_err *err)
+static int load_manifest(int dirfd, const char *dir, const struct desc *md,
+                         struct wh_source *src, struct wh_err *err)
 {
         _cleanup_json_ json_object *m = NULL;
         int r = read_json_blob(dirfd, md, "manifest", &m, err);
@@ -184,8 +189,10 @@ static int load_manifest(int dirfd, const char *dir, const struct desc *md, stru
         if ((r = wh_json_get_string(m, "manifest", "mediaType", 0, &mt, err)) < 0)
                 return r;
         if (mt && md->media_type && strcmp(mt, md->media_type) != 0)
-                return wh_failx(err, EINVAL, "manifest %s: media type '%s' differs from its descriptor's '%s'",
-                                md->digest, mt, md->media_type);
+                return wh_failx(
+                        err, EINVAL,
+                        "manifest %s: media type '%s' differs from its descriptor's '%s'",
+                        md->digest, mt, md->media_type);
         if (!mt)
                 mt = md->media_type ? md->media_type : MT_OCI_MANIFEST;
         if (strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_MANIFEST) != 0)
@@ -198,8 +205,8 @@ static int load_manifest(int dirfd, const char *dir, const struct desc *md, stru
             (r = parse_desc(co, "manifest.config", &cd, err)) < 0 ||
             (r = wh_json_get_array(m, "manifest", "layers", 1, &layers, err)) < 0)
                 return r;
-        if (!cd.media_type ||
-            (strcmp(cd.media_type, MT_OCI_CONFIG) != 0 && strcmp(cd.media_type, MT_DOCKER_CONFIG) != 0))
+        if (!cd.media_type || (strcmp(cd.media_type, MT_OCI_CONFIG) != 0 &&
+                               strcmp(cd.media_type, MT_DOCKER_CONFIG) != 0))
                 return wh_failx(err, EINVAL, "manifest.config: unsupported media type '%s'",
                                 cd.media_type ? cd.media_type : "(none)");
         r = read_json_blob(dirfd, &cd, "config", &src->config, err);
@@ -208,7 +215,8 @@ static int load_manifest(int dirfd, const char *dir, const struct desc *md, stru
 
         size_t n = json_object_array_length(layers);
         if (n > WH_MAX_LAYERS)
-                return wh_failx(err, E2BIG, "manifest: %zu layers, more than %d", n, WH_MAX_LAYERS);
+                return wh_failx(err, E2BIG, "manifest: %zu layers, more than %d", n,
+                                WH_MAX_LAYERS);
         src->layers = calloc(n ? n : 1, sizeof(*src->layers));
         if (!src->layers)
                 return wh_fail(err, ENOMEM, "manifest");
@@ -240,7 +248,8 @@ static int platform_matches(json_object *d)
         if (wh_json_get_object(d, "descriptor", "platform", 0, &p, NULL) < 0 || !p)
                 return 0;
         if (wh_json_get_string(p, "platform", "os", 0, &os, NULL) < 0 ||
-            wh_json_get_string(p, "platform", "architecture", 0, &arch, NULL) < 0 || !os || !arch)
+            wh_json_get_string(p, "platform", "architecture", 0, &arch, NULL) < 0 || !os ||
+            !arch)
                 return 0;
         return strcmp(os, "linux") == 0 && strcmp(arch, HOST_ARCH) == 0;
 }
@@ -268,11 +277,13 @@ static int load_desc(int dirfd, const char *dir, json_object *dj, int depth,
         if (!is_index_type(d.media_type))
                 return load_manifest(dirfd, dir, &d, src, err);
         if (depth >= MAX_NESTING)
-                return wh_failx(err, ELOOP, "image indexes nested deeper than %d", MAX_NESTING);
+                return wh_failx(err, ELOOP, "image indexes nested deeper than %d",
+                                MAX_NESTING);
         _cleanup_json_ json_object *idx = NULL;
         json_object *manifests, *pick;
         if ((r = read_json_blob(dirfd, &d, "image index", &idx, err)) < 0 ||
-            (r = wh_json_get_array(idx, "image index", "manifests", 1, &manifests, err)) < 0 ||
+            (r = wh_json_get_array(idx, "image index", "manifests", 1, &manifests, err)) <
+                    0 ||
             (r = pick_descriptor(manifests, NULL, d.digest, &pick, err)) < 0)
                 return r;
         return load_desc(dirfd, dir, pick, depth + 1, src, err);
@@ -285,7 +296,8 @@ static void list_refs(json_object *manifests, char *buf, size_t cap)
         buf[0] = '\0';
         for (size_t i = 0; i < json_object_array_length(manifests) && o + 1 < cap; i++) {
                 const char *n = ref_name(json_object_array_get_idx(manifests, i));
-                int k = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", n ? n : "(unnamed)");
+                int k = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "",
+                                 n ? n : "(unnamed)");
                 if (k < 0)
                         break;
                 o += (size_t)k;
@@ -317,12 +329,13 @@ static int pick_descriptor(json_object *manifests, const char *ref, const char *
         }
         list_refs(manifests, names, sizeof(names));
         if (ref)
-                return wh_failx(err, ENOENT, "%s: no manifest named '%s' (available: %s)", where,
-                                ref, n ? names : "none");
+                return wh_failx(err, ENOENT, "%s: no manifest named '%s' (available: %s)",
+                                where, ref, n ? names : "none");
         if (n == 0)
                 return wh_failx(err, ENOENT, "%s: no manifests", where);
         return wh_failx(err, EINVAL,
-                        "%s: %zu manifests and none for linux/%s: name one with :REF (available: %s)",
+                        "%s: %zu manifests and none for linux/%s: name one with :REF "
+                        "(available: %s)",
                         where, n, HOST_ARCH, names);
 }
 
@@ -335,7 +348,8 @@ int wh_oci_load(int dirfd, const char *dir, const char *ref, struct wh_source *s
         int r = wh_json_parse_file(dirfd, "oci-layout", 4096, &layout, err);
         if (r < 0)
                 return wh_fail_ctx(err, r, "%s: not an OCI layout", dir);
-        if ((r = wh_json_get_string(layout, "oci-layout", "imageLayoutVersion", 1, &ver, err)) < 0)
+        if ((r = wh_json_get_string(layout, "oci-layout", "imageLayoutVersion", 1, &ver,
+                                    err)) < 0)
                 return r;
         r = wh_json_parse_file(dirfd, "index.json", WH_MAX_JSON, &index, err);
         if (r < 0)
@@ -345,7 +359,8 @@ int wh_oci_load(int dirfd, const char *dir, const char *ref, struct wh_source *s
                 return r;
         if (mt && strcmp(mt, MT_OCI_INDEX) != 0)
                 return wh_failx(err, EINVAL, "index.json: unsupported media type '%s'", mt);
-        if ((r = wh_json_get_array(index, "index.json", "manifests", 1, &manifests, err)) < 0 ||
+        if ((r = wh_json_get_array(index, "index.json", "manifests", 1, &manifests, err)) <
+                    0 ||
             (r = pick_descriptor(manifests, ref, "index.json", &pick, err)) < 0)
                 return r;
         return load_desc(dirfd, dir, pick, 0, src, err);
@@ -392,11 +407,13 @@ static int pick_docker_entry(json_object *arr, const char *ref, json_object **re
                         continue;
                 }
                 _cleanup_strv_ char **tags = NULL;
-                if (!ref || wh_json_get_strv(e, "manifest.json[]", "RepoTags", 0, &tags, NULL) < 0)
+                if (!ref ||
+                    wh_json_get_strv(e, "manifest.json[]", "RepoTags", 0, &tags, NULL) < 0)
                         continue;
                 for (char **t = tags; t && *t; t++) {
                         const char *s = *t;
-                        if (strncmp(s, "docker.io/library/", 18) == 0 && strcmp(s + 18, ref) == 0)
+                        if (strncmp(s, "docker.io/library/", 18) == 0 &&
+                            strcmp(s + 18, ref) == 0)
                                 s += 18;
                         if (strcmp(s, ref) == 0 || strcmp(*t, ref) == 0) {
                                 *ret = e;
@@ -405,7 +422,9 @@ static int pick_docker_entry(json_object *arr, const char *ref, json_object **re
                 }
         }
         if (!ref)
-                return wh_failx(err, EINVAL, "manifest.json: %zu images: name one with :NAME:TAG or :@INDEX", n);
+                return wh_failx(
+                        err, EINVAL,
+                        "manifest.json: %zu images: name one with :NAME:TAG or :@INDEX", n);
         return wh_failx(err, ENOENT, "manifest.json: no image '%s'", ref);
 }
 
@@ -419,10 +438,12 @@ static int docker_config(int dirfd, const char *cfg_path, struct wh_source *src,
                 return wh_fail_ctx(err, r, "config");
         char got[WH_DIGEST_STR];
         wh_sha256_digest(buf, len, got);
-        /* Docker names the config after its digest: "<hex>.json" or "blobs/sha256/<hex>". */
+        /* Docker names the config after its digest: "<hex>.json" or "blobs/sha256/<hex>".
+         */
         const char *base = strrchr(cfg_path, '/');
         base = base ? base + 1 : cfg_path;
-        if (strlen(base) >= WH_SHA256_HEX && strspn(base, "0123456789abcdef") == WH_SHA256_HEX &&
+        if (strlen(base) >= WH_SHA256_HEX &&
+            strspn(base, "0123456789abcdef") == WH_SHA256_HEX &&
             strncmp(base, wh_digest_hex(got), WH_SHA256_HEX) != 0)
                 return wh_failx(err, EINVAL, "config %s: digest mismatch: content is %s",
                                 cfg_path, got);
@@ -450,12 +471,13 @@ static int docker_layer(int dirfd, const char *dir, const char *path, const char
         if (fd < 0)
                 return wh_fail(err, errno, "layer '%s'", path);
         struct stat st;
-        unsigned char magic[4] = { 0 };
+        unsigned char magic[4] = {0};
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return wh_failx(err, EINVAL, "layer '%s': not a regular file", path);
         ssize_t m = pread(fd, magic, sizeof(magic), 0);
         int gz = m >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-        int zs = m >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd;
+        int zs = m >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
+                 magic[3] == 0xfd;
         l->digest = strdup(diff_id);
         l->media_type = strdup(gz   ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
                                : zs ? "application/vnd.docker.image.rootfs.diff.tar.zstd"
@@ -470,8 +492,8 @@ static int docker_layer(int dirfd, const char *dir, const char *path, const char
 }
 
 int wh_docker_load(int dirfd, const char *dir, const char *ref,
-                   const struct wh_archive_link *links, size_t n_links, struct wh_source *src,
-                   struct wh_err *err)
+                   const struct wh_archive_link *links, size_t n_links,
+                   struct wh_source *src, struct wh_err *err)
 {
         _cleanup_json_ json_object *man = NULL;
         json_object *entry = NULL, *diff_ids = NULL, *rootfs = NULL;
@@ -483,7 +505,8 @@ int wh_docker_load(int dirfd, const char *dir, const char *ref,
         if (!json_object_is_type(man, json_type_array))
                 return wh_failx(err, EINVAL, "manifest.json: expected an array");
         if ((r = pick_docker_entry(man, ref, &entry, err)) < 0 ||
-            (r = wh_json_get_string(entry, "manifest.json[]", "Config", 1, &cfg, err)) < 0 ||
+            (r = wh_json_get_string(entry, "manifest.json[]", "Config", 1, &cfg, err)) <
+                    0 ||
             (r = wh_json_get_strv(entry, "manifest.json[]", "Layers", 1, &layers, err)) < 0)
                 return r;
         _cleanup_free_ char *cfg_path = NULL;
@@ -491,14 +514,17 @@ int wh_docker_load(int dirfd, const char *dir, const char *ref,
             follow_links(links, n_links, &cfg_path) < 0)
                 return wh_failx(err, EINVAL, "manifest.json: bad Config path '%s'", cfg);
         if ((r = docker_config(dirfd, cfg_path, src, err)) < 0 ||
-            (r = wh_json_get_object(src->config, "config", "rootfs", 1, &rootfs, err)) < 0 ||
-            (r = wh_json_get_array(rootfs, "config.rootfs", "diff_ids", 1, &diff_ids, err)) < 0)
+            (r = wh_json_get_object(src->config, "config", "rootfs", 1, &rootfs, err)) <
+                    0 ||
+            (r = wh_json_get_array(rootfs, "config.rootfs", "diff_ids", 1, &diff_ids,
+                                   err)) < 0)
                 return r;
         size_t n = 0;
         while (layers[n])
                 n++;
         if (n > WH_MAX_LAYERS)
-                return wh_failx(err, E2BIG, "manifest.json: %zu layers, more than %d", n, WH_MAX_LAYERS);
+                return wh_failx(err, E2BIG, "manifest.json: %zu layers, more than %d", n,
+                                WH_MAX_LAYERS);
         if (json_object_array_length(diff_ids) != n)
                 return wh_failx(err, EINVAL, "config: %zu diff_ids for %zu layers",
                                 json_object_array_length(diff_ids), n);
@@ -506,11 +532,14 @@ int wh_docker_load(int dirfd, const char *dir, const char *ref,
         if (!src->layers)
                 return wh_fail(err, ENOMEM, "docker archive");
         for (size_t i = 0; i < n; i++) {
-                const char *id = json_object_get_string(json_object_array_get_idx(diff_ids, i));
+                const char *id =
+                        json_object_get_string(json_object_array_get_idx(diff_ids, i));
                 if (!id || !wh_digest_valid(id))
-                        return wh_failx(err, EINVAL, "config.rootfs.diff_ids[%zu]: bad digest", i);
+                        return wh_failx(err, EINVAL,
+                                        "config.rootfs.diff_ids[%zu]: bad digest", i);
                 src->n_layers++;
-                r = docker_layer(dirfd, dir, layers[i], id, links, n_links, &src->layers[i], err);
+                r = docker_layer(dirfd, dir, layers[i], id, links, n_links, &src->layers[i],
+                                 err);
                 if (r < 0)
                         return r;
                 src->compressed_bytes += (uint64_t)src->layers[i].size;

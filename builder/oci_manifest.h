@@ -12,7 +12,7 @@
 #include "err.h"
 #include "image_read.h"
 
-#define WH_MAX_JSON (4u << 20)
+#define WH_MAX_JSON   (4u << 20)
 #define WH_MAX_LAYERS 10000
 
 /* Resolves ref (or the only manifest) in the OCI layout at dirfd/dir into src. */
@@ -27,8 +27,8 @@ struct wh_archive_link {
 
 /* Resolves ref ("NAME:TAG", "@N" or the only image) of a docker save at dirfd/dir. */
 int wh_docker_load(int dirfd, const char *dir, const char *ref,
-                   const struct wh_archive_link *links, size_t n_links, struct wh_source *src,
-                   struct wh_err *err);
+                   const struct wh_archive_link *links, size_t n_links,
+                   struct wh_source *src, struct wh_err *err);
 
 /* Reads a blob of the layout at dirfd, at most max bytes, verifying digest and size. */
 int wh_oci_read_blob(int dirfd, const char *digest, int64_t size, size_t max, char **ret,

@@ -9,8 +9,8 @@
 static void good(const char *text, int as_dest, enum wh_transport t, const char *path,
                  const char *ref)
 {
-        struct wh_image_ref r = { 0 };
-        struct wh_err err = { 0 };
+        struct wh_image_ref r = {0};
+        struct wh_err err = {0};
         int k = wh_image_ref_parse(text, as_dest, &r, &err);
         is_int(k, 0, "%s parses (%s)", text, as_dest ? "dest" : "source");
         if (k < 0) {
@@ -25,11 +25,12 @@ static void good(const char *text, int as_dest, enum wh_transport t, const char 
 
 static void bad(const char *text, int as_dest, const char *want_in_msg)
 {
-        struct wh_image_ref r = { 0 };
-        struct wh_err err = { 0 };
+        struct wh_image_ref r = {0};
+        struct wh_err err = {0};
         int k = wh_image_ref_parse(text, as_dest, &r, &err);
         is_int(k, -EINVAL, "%s refused", text);
-        ok(strstr(err.msg, want_in_msg) != NULL, "%s: message mentions '%s'", text, want_in_msg);
+        ok(strstr(err.msg, want_in_msg) != NULL, "%s: message mentions '%s'", text,
+           want_in_msg);
         if (!strstr(err.msg, want_in_msg))
                 diag("got: %s", err.msg);
         ok(r.path == NULL && r.ref == NULL, "%s: output untouched", text);
@@ -54,7 +55,8 @@ int main(void)
              "app/x86_64/stable");
 
         bad("tar:root.tar", 1, "source only");
-        bad("docker://alpine", 0, "oci:, oci-archive:, docker-archive:, dir:, tar:, ostree:");
+        bad("docker://alpine", 0,
+            "oci:, oci-archive:, docker-archive:, dir:, tar:, ostree:");
         bad("/just/a/path", 0, "transports");
         bad("oci:", 0, "missing path");
         bad("oci::v1", 0, "missing path");

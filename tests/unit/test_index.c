@@ -11,7 +11,7 @@
 static int put(struct wh_index *idx, const char *path, enum wh_ftype type, uint32_t layer,
                const char *link)
 {
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         struct wh_entry *e = wh_entry_new(path, type);
         e->layer = layer;
         e->mode = type == WH_F_DIR ? 0755 : 0644;
@@ -38,7 +38,8 @@ static void test_put_get(void)
         ok(!has(idx, "usr/bi"), "prefix is not a hit");
         ok(!has(idx, ""), "root is not an entry");
 
-        is_int(put(idx, "usr/bin/sh", WH_F_SYMLINK, 1, "dash"), 0, "replace file by symlink");
+        is_int(put(idx, "usr/bin/sh", WH_F_SYMLINK, 1, "dash"), 0,
+               "replace file by symlink");
         is_str(wh_index_get(idx, "usr/bin/sh")->link, "dash", "replacement visible");
         is_int(wh_index_count(idx), 3, "replace does not add");
 
@@ -145,7 +146,8 @@ static void test_whiteouts(void)
         ok(has(idx, "etc/sub/new") && has(idx, "etc/sub") && has(idx, "etc"),
            "newer descendant and its parents survive");
         ok(!has(idx, "etc/b") && !has(idx, "etc/c"), "lower siblings gone");
-        is_int(wh_index_get(idx, "etc")->layer, 2, "surviving parent counts as the newer layer");
+        is_int(wh_index_get(idx, "etc")->layer, 2,
+               "surviving parent counts as the newer layer");
 
         /* Opaque root. */
         size_t before = wh_index_count(idx);
@@ -195,7 +197,8 @@ static void test_resolve(void)
         struct seen s;
         char *p = NULL;
         is_int(resolve(idx, "/lib64/ld-linux-x86-64.so.2", 1, &p, &s), 0, "absolute link");
-        is_str(p, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "restarts at the image root");
+        is_str(p, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+               "restarts at the image root");
         is_str(s.list, "lib64/ld-linux-x86-64.so.2", "link reported");
         free(p);
 
@@ -217,7 +220,8 @@ static void test_resolve(void)
         is_str(p, "lib/x86_64-linux-gnu", ".. clamps at the root");
         free(p);
 
-        is_int(resolve(idx, "../../usr/bin/../bin/python3.11", 1, &p, NULL), 0, ".. in input");
+        is_int(resolve(idx, "../../usr/bin/../bin/python3.11", 1, &p, NULL), 0,
+               ".. in input");
         is_str(p, "usr/bin/python3.11", "clamped and normalised");
         free(p);
 

@@ -43,7 +43,7 @@ static int tmp_fd = -1;
 static struct buf make_tar(const struct ent *e, size_t n, const char *filter)
 {
         size_t cap = 1 << 22, used = 0;
-        struct buf b = { malloc(cap), 0 };
+        struct buf b = {malloc(cap), 0};
         struct archive *a = archive_write_new();
         archive_write_set_format_pax(a);
         if (filter && !strcmp(filter, "gzip"))
@@ -111,7 +111,8 @@ static void write_at(const char *rel, const void *p, size_t len)
                 if (d >= 0)
                         close(d);
         }
-        int fd = openat(tmp_fd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        int fd = openat(tmp_fd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                        0644);
         if (fd < 0 || wh_write_all(fd, p, len) < 0)
                 diag("write %s failed", rel);
         if (fd >= 0)
@@ -119,7 +120,8 @@ static void write_at(const char *rel, const void *p, size_t len)
 }
 
 /* Writes a blob into layout dir "lay/<name>" and returns its digest. */
-static void put_blob(const char *name, const void *p, size_t len, char digest[WH_DIGEST_STR])
+static void put_blob(const char *name, const void *p, size_t len,
+                     char digest[WH_DIGEST_STR])
 {
         char rel[512];
         wh_sha256_digest(p, len, digest);
@@ -139,32 +141,36 @@ static void make_layout(const char *name, struct layer_spec *ls, size_t n,
                         char digests[][WH_DIGEST_STR])
 {
         char rel[512];
-        char cfg[4096] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/app\"]},"
+        char cfg[4096] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":"
+                         "[\"/app\"]},"
                          "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
         char cd[WH_DIGEST_STR], md[WH_DIGEST_STR];
         put_blob(name, cfg, strlen(cfg), cd);
         char man[8192];
-        size_t o = (size_t)snprintf(man, sizeof(man),
-                                    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image."
-                                    "manifest.v1+json\",\"config\":{\"mediaType\":\"application/"
-                                    "vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-                                    "\"layers\":[",
-                                    cd, strlen(cfg));
+        size_t o = (size_t)snprintf(
+                man, sizeof(man),
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image."
+                "manifest.v1+json\",\"config\":{\"mediaType\":\"application/"
+                "vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+                "\"layers\":[",
+                cd, strlen(cfg));
         for (size_t i = 0; i < n; i++) {
                 put_blob(name, ls[i].blob.p, ls[i].blob.len, digests[i]);
                 const char *d = ls[i].digest_override ? ls[i].digest_override : digests[i];
                 if (ls[i].digest_override)
                         memcpy(digests[i], ls[i].digest_override, WH_DIGEST_STR);
-                o += (size_t)snprintf(man + o, sizeof(man) - o,
-                                      "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}",
-                                      i ? "," : "", ls[i].media_type, d,
-                                      (long long)ls[i].blob.len + (long long)ls[i].size_delta);
+                o += (size_t)snprintf(
+                        man + o, sizeof(man) - o,
+                        "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}",
+                        i ? "," : "", ls[i].media_type, d,
+                        (long long)ls[i].blob.len + (long long)ls[i].size_delta);
         }
         snprintf(man + o, sizeof(man) - o, "]}");
         put_blob(name, man, strlen(man), md);
         char idx[1024];
         snprintf(idx, sizeof(idx),
-                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image."
+                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+                 "vnd.oci.image."
                  "manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org."
                  "opencontainers.image.ref.name\":\"v1\"}}]}",
                  md, strlen(man));
@@ -177,7 +183,7 @@ static void make_layout(const char *name, struct layer_spec *ls, size_t n,
 static int open_and_index(const char *text, struct wh_source **src, struct wh_index **idx,
                           struct wh_err *err)
 {
-        struct wh_image_ref ref = { 0 };
+        struct wh_image_ref ref = {0};
         int r = wh_image_ref_parse(text, 0, &ref, err);
         if (r < 0)
                 return r;
@@ -199,12 +205,13 @@ static char *ref_text(const char *transport, const char *name, const char *suffi
 }
 
 /* Expects indexing tmp/<name> to fail with all of want[] in the message. */
-static void expect_fail(const char *name, const char *const *want, size_t n, const char *what)
+static void expect_fail(const char *name, const char *const *want, size_t n,
+                        const char *what)
 {
         _cleanup_free_ char *t = ref_text("oci", name, NULL);
         struct wh_source *src;
         struct wh_index *idx;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         int r = open_and_index(t, &src, &idx, &err);
         ok(r < 0, "%s: refused", what);
         int all = 1;
@@ -234,7 +241,8 @@ static int sink(struct wh_entry *e, wh_read_fn rd, void *stream, void *userdata,
         (void)err;
         while ((n = rd(stream, buf, sizeof(buf))) > 0) {
                 if (total < 63 && c->n < 8)
-                        memcpy(c->data[c->n] + total, buf, (size_t)n < 63 - total ? (size_t)n : 63 - total);
+                        memcpy(c->data[c->n] + total, buf,
+                               (size_t)n < 63 - total ? (size_t)n : 63 - total);
                 total += (size_t)n;
         }
         if (n < 0)
@@ -253,7 +261,8 @@ static void check_good_index(struct wh_index *idx, const char *what)
         ok(e && e->content && !strcmp(e->content, "root:x:0:0::/root:/bin/sh\n"),
            "%s: etc/passwd content captured", what);
         ok(!wh_index_get(idx, "etc/group"), "%s: whiteout removed etc/group", what);
-        ok(wh_index_get(idx, "opt") && !wh_index_get(idx, "opt/old") && wh_index_get(idx, "opt/new"),
+        ok(wh_index_get(idx, "opt") && !wh_index_get(idx, "opt/old") &&
+                   wh_index_get(idx, "opt/new"),
            "%s: opaque dir dropped lower contents only", what);
         ok(!wh_index_get(idx, "opt/.wh..wh..opq") && !wh_index_get(idx, "etc/.wh.group"),
            "%s: whiteout markers are not entries", what);
@@ -278,24 +287,24 @@ static void check_good_index(struct wh_index *idx, const char *what)
 }
 
 static const struct ent layer0[] = {
-        { DIR_, "etc/", NULL, 0, NULL },
-        { REG, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0, NULL },
-        { REG, "etc/group", "root:x:0:\n", 0, NULL },
-        { REG, "opt/old", "old", 0, NULL },
-        { REG, "usr/bin/script", "#!/bin/sh -e\necho hi\n", 0, NULL },
-        { REG, "usr/bin/app", NULL, 0, NULL }, /* filled with host_elf */
-        { HARD, "usr/bin/app2", "usr/bin/app", 0, NULL },
-        { SYM, "lib64", "/lib", 0, NULL },
-        { CHR, "dev/null", NULL, 0, NULL },
-        { FIFO, "run/fifo", NULL, 0, NULL },
-        { REG, "usr/bin/cap", "c", 0, "user.keep" },
-        { REG, "usr/bin/trusted", "t", 0, "trusted.drop" },
+        {DIR_, "etc/", NULL, 0, NULL},
+        {REG, "etc/passwd", "root:x:0:0::/root:/bin/sh\n", 0, NULL},
+        {REG, "etc/group", "root:x:0:\n", 0, NULL},
+        {REG, "opt/old", "old", 0, NULL},
+        {REG, "usr/bin/script", "#!/bin/sh -e\necho hi\n", 0, NULL},
+        {REG, "usr/bin/app", NULL, 0, NULL}, /* filled with host_elf */
+        {HARD, "usr/bin/app2", "usr/bin/app", 0, NULL},
+        {SYM, "lib64", "/lib", 0, NULL},
+        {CHR, "dev/null", NULL, 0, NULL},
+        {FIFO, "run/fifo", NULL, 0, NULL},
+        {REG, "usr/bin/cap", "c", 0, "user.keep"},
+        {REG, "usr/bin/trusted", "t", 0, "trusted.drop"},
 };
 
 static const struct ent layer1[] = {
-        { REG, "etc/.wh.group", "", 0, NULL },
-        { REG, "opt/.wh..wh..opq", "", 0, NULL },
-        { REG, "opt/new", "fresh", 0, NULL },
+        {REG, "etc/.wh.group", "", 0, NULL},
+        {REG, "opt/.wh..wh..opq", "", 0, NULL},
+        {REG, "opt/new", "fresh", 0, NULL},
 };
 
 static struct buf layer0_tar(const char *filter)
@@ -310,16 +319,17 @@ static struct buf layer0_tar(const char *filter)
 static void test_good(void)
 {
         struct layer_spec ls[2] = {
-                { layer0_tar("gzip"), "application/vnd.oci.image.layer.v1.tar+gzip", NULL, 0 },
-                { make_tar(layer1, ARRAY_SIZE(layer1), "zstd"),
-                  "application/vnd.oci.image.layer.v1.tar+zstd", NULL, 0 },
+                {layer0_tar("gzip"), "application/vnd.oci.image.layer.v1.tar+gzip", NULL,
+                 0},
+                {make_tar(layer1, ARRAY_SIZE(layer1), "zstd"),
+                 "application/vnd.oci.image.layer.v1.tar+zstd", NULL, 0},
         };
         char dg[2][WH_DIGEST_STR];
         make_layout("good", ls, 2, dg);
 
         struct wh_source *src;
         struct wh_index *idx;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         _cleanup_free_ char *t = ref_text("oci", "good", ":v1");
         is_int(open_and_index(t, &src, &idx, &err), 0, "good image indexes");
         if (err.code)
@@ -329,20 +339,23 @@ static void test_good(void)
         check_good_index(idx, "oci");
 
         /* Pass 2: keep three files over both layers. */
-        const char *keep[] = { "etc/passwd", "opt/new", "usr/bin/script" };
+        const char *keep[] = {"etc/passwd", "opt/new", "usr/bin/script"};
         for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
                 struct wh_entry *e = wh_index_get(idx, keep[i]);
                 if (e)
                         e->keep_reason = wh_index_intern(idx, "test");
         }
-        struct collected c = { 0 };
-        is_int(wh_source_read_kept(src, idx, sink, &c, NULL, NULL, &err), 0, "pass 2 reads");
+        struct collected c = {0};
+        is_int(wh_source_read_kept(src, idx, sink, &c, NULL, NULL, &err), 0,
+               "pass 2 reads");
         is_int(c.n, 3, "three kept files streamed");
         int found = 0;
         for (int i = 0; i < c.n; i++)
                 if ((!strcmp(c.paths[i], "opt/new") && !strcmp(c.data[i], "fresh")) ||
-                    (!strcmp(c.paths[i], "etc/passwd") && !strncmp(c.data[i], "root:", 5)) ||
-                    (!strcmp(c.paths[i], "usr/bin/script") && !strncmp(c.data[i], "#!/bin/sh", 9)))
+                    (!strcmp(c.paths[i], "etc/passwd") &&
+                     !strncmp(c.data[i], "root:", 5)) ||
+                    (!strcmp(c.paths[i], "usr/bin/script") &&
+                     !strncmp(c.data[i], "#!/bin/sh", 9)))
                         found++;
         is_int(found, 3, "kept contents are the right versions");
         wh_source_free(src);
@@ -365,10 +378,10 @@ static void test_good(void)
 static void bad_layer(const char *name, const struct ent *e, size_t n, const char *filter,
                       const char *mt, const char *want_entry, const char *want_what)
 {
-        struct layer_spec ls = { make_tar(e, n, filter), mt, NULL, 0 };
+        struct layer_spec ls = {make_tar(e, n, filter), mt, NULL, 0};
         char dg[1][WH_DIGEST_STR];
         make_layout(name, &ls, 1, dg);
-        const char *want[] = { dg[0], want_entry, want_what };
+        const char *want[] = {dg[0], want_entry, want_what};
         expect_fail(name, want, 3, name);
         free(ls.blob.p);
 }
@@ -376,22 +389,23 @@ static void bad_layer(const char *name, const struct ent *e, size_t n, const cha
 static void test_hostile(void)
 {
         const char *gz = "application/vnd.oci.image.layer.v1.tar+gzip";
-        struct ent abs[] = { { REG, "/etc/evil", "x", 0, NULL } };
+        struct ent abs[] = {{REG, "/etc/evil", "x", 0, NULL}};
         bad_layer("abs", abs, 1, "gzip", gz, "/etc/evil", "absolute path");
-        struct ent dotdot[] = { { REG, "a/../../evil", "x", 0, NULL } };
+        struct ent dotdot[] = {{REG, "a/../../evil", "x", 0, NULL}};
         bad_layer("dotdot", dotdot, 1, "gzip", gz, "a/../../evil", "'..'");
-        struct ent under_link[] = { { SYM, "evil", "/etc", 0, NULL },
-                                    { REG, "evil/passwd", "x", 0, NULL } };
+        struct ent under_link[] = {{SYM, "evil", "/etc", 0, NULL},
+                                   {REG, "evil/passwd", "x", 0, NULL}};
         bad_layer("underlink", under_link, 2, "gzip", gz, "evil/passwd", "not a directory");
-        struct ent hl_out[] = { { HARD, "x", "../../etc/shadow", 0, NULL } };
+        struct ent hl_out[] = {{HARD, "x", "../../etc/shadow", 0, NULL}};
         bad_layer("hardlink-out", hl_out, 1, "gzip", gz, "entry x", "outside the image");
-        struct ent hl_missing[] = { { HARD, "x", "nothere", 0, NULL } };
+        struct ent hl_missing[] = {{HARD, "x", "nothere", 0, NULL}};
         bad_layer("hardlink-missing", hl_missing, 1, "gzip", gz, "entry x", "missing file");
 
         /* Digest and size mismatches, and a truncated gzip stream. */
-        struct ent ok_ent[] = { { REG, "f", "data", 0, NULL } };
-        const char *wrong = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-        struct layer_spec ls = { make_tar(ok_ent, 1, "gzip"), gz, NULL, 0 };
+        struct ent ok_ent[] = {{REG, "f", "data", 0, NULL}};
+        const char *wrong =
+                "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        struct layer_spec ls = {make_tar(ok_ent, 1, "gzip"), gz, NULL, 0};
         char dg[1][WH_DIGEST_STR];
         char real[WH_DIGEST_STR];
         wh_sha256_digest(ls.blob.p, ls.blob.len, real);
@@ -403,36 +417,36 @@ static void test_hostile(void)
         make_layout("digest", &ls, 1, dg);
         snprintf(rel, sizeof(rel), "digest/blobs/sha256/%s", wh_digest_hex(wrong));
         write_at(rel, ls.blob.p, ls.blob.len);
-        const char *want_d[] = { wrong, "digest mismatch", real };
+        const char *want_d[] = {wrong, "digest mismatch", real};
         expect_fail("digest", want_d, 3, "digest mismatch");
 
         ls.digest_override = NULL;
         ls.size_delta = 1;
         make_layout("size", &ls, 1, dg);
-        const char *want_s[] = { dg[0], "size mismatch" };
+        const char *want_s[] = {dg[0], "size mismatch"};
         expect_fail("size", want_s, 2, "size mismatch (descriptor larger)");
         ls.size_delta = -1;
         make_layout("size2", &ls, 1, dg);
-        const char *want_s2[] = { dg[0], "larger than its descriptor" };
+        const char *want_s2[] = {dg[0], "larger than its descriptor"};
         expect_fail("size2", want_s2, 2, "size mismatch (blob larger)");
 
-        struct ent big[] = { { REG, "f", NULL, 200000, NULL } };
+        struct ent big[] = {{REG, "f", NULL, 200000, NULL}};
         _cleanup_free_ char *zeros = calloc(1, 200000);
         big[0].data = zeros;
-        struct layer_spec tr = { make_tar(big, 1, "gzip"), gz, NULL, 0 };
+        struct layer_spec tr = {make_tar(big, 1, "gzip"), gz, NULL, 0};
         tr.blob.len /= 2;
         make_layout("trunc", &tr, 1, dg);
-        const char *want_t[] = { dg[0], "truncated gzip" };
+        const char *want_t[] = {dg[0], "truncated gzip"};
         expect_fail("trunc", want_t, 2, "truncated gzip layer");
         free(tr.blob.p);
         free(ls.blob.p);
 
         /* A plain tar cut inside a file's data. */
-        struct layer_spec tt = { make_tar(big, 1, NULL), "application/vnd.oci.image.layer.v1.tar",
-                                 NULL, 0 };
+        struct layer_spec tt = {make_tar(big, 1, NULL),
+                                "application/vnd.oci.image.layer.v1.tar", NULL, 0};
         tt.blob.len = 100000;
         make_layout("trunc-tar", &tt, 1, dg);
-        const char *want_tt[] = { dg[0], "entry f" };
+        const char *want_tt[] = {dg[0], "entry f"};
         expect_fail("trunc-tar", want_tt, 2, "truncated tar layer");
         free(tt.blob.p);
 }
@@ -445,8 +459,9 @@ static void tar_dir(const char *dir, const char *out, const char *const *files, 
         for (size_t i = 0; i < n; i++) {
                 char rel[512];
                 snprintf(rel, sizeof(rel), "%s/%s", dir, files[i]);
-                wh_read_file_at(tmp_fd, rel, 1 << 24, &contents[i].p, &contents[i].len, NULL);
-                e[i] = (struct ent){ REG, files[i], contents[i].p, contents[i].len, NULL };
+                wh_read_file_at(tmp_fd, rel, 1 << 24, &contents[i].p, &contents[i].len,
+                                NULL);
+                e[i] = (struct ent){REG, files[i], contents[i].p, contents[i].len, NULL};
         }
         struct buf b = make_tar(e, n, NULL);
         write_at(out, b.p, b.len);
@@ -465,7 +480,7 @@ static void list_blobs(const char *dir, char names[][128], size_t *n)
         *n = 0;
         while (d && (de = readdir(d)))
                 if (de->d_name[0] != '.')
-                        snprintf(names[(*n)++], 128, "blobs/sha256/%s", de->d_name);
+                        snprintf(names[(*n)++], 128, "blobs/sha256/%.100s", de->d_name);
         if (d)
                 closedir(d);
 }
@@ -484,7 +499,7 @@ static void test_archives(void)
         tar_dir("good", "good.tar", files, n + 2);
         struct wh_source *src;
         struct wh_index *idx;
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         _cleanup_free_ char *t = NULL;
         if (asprintf(&t, "oci-archive:%s/good.tar", tmp) < 0)
                 abort();
@@ -509,7 +524,8 @@ static void test_archives(void)
         write_at("dock/bbb/layer.tar.gz", l1.p, l1.len);
         char cfg[1024];
         snprintf(cfg, sizeof(cfg),
-                 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                 "\"layers\","
                  "\"diff_ids\":[\"%s\",\"%s\"]}}",
                  d0, d1);
         wh_sha256_digest(cfg, strlen(cfg), cd);
@@ -519,11 +535,13 @@ static void test_archives(void)
         snprintf(rel, sizeof(rel), "dock/%s", cfg_name);
         write_at(rel, cfg, strlen(cfg));
         snprintf(man, sizeof(man),
-                 "[{\"Config\":\"%s\",\"RepoTags\":[\"app:1\"],\"Layers\":[\"aaa/layer.tar\","
+                 "[{\"Config\":\"%s\",\"RepoTags\":[\"app:1\"],\"Layers\":[\"aaa/"
+                 "layer.tar\","
                  "\"bbb/layer.tar.gz\"]}]",
                  cfg_name);
         write_at("dock/manifest.json", man, strlen(man));
-        const char *dfiles[] = { "manifest.json", cfg_name, "aaa/layer.tar", "bbb/layer.tar.gz" };
+        const char *dfiles[] = {"manifest.json", cfg_name, "aaa/layer.tar",
+                                "bbb/layer.tar.gz"};
         tar_dir("dock", "dock.tar", dfiles, 4);
         free(t);
         if (asprintf(&t, "docker-archive:%s/dock.tar:app:1", tmp) < 0)
@@ -541,9 +559,11 @@ static void test_archives(void)
                  "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}", d0, d1);
         write_at("dock/cfg.json", cfg, strlen(cfg));
         snprintf(man, sizeof(man),
-                 "[{\"Config\":\"cfg.json\",\"Layers\":[\"aaa/layer.tar\",\"bbb/layer.tar.gz\"]}]");
+                 "[{\"Config\":\"cfg.json\",\"Layers\":[\"aaa/layer.tar\",\"bbb/"
+                 "layer.tar.gz\"]}]");
         write_at("dock/manifest.json", man, strlen(man));
-        const char *dfiles2[] = { "manifest.json", "cfg.json", "aaa/layer.tar", "bbb/layer.tar.gz" };
+        const char *dfiles2[] = {"manifest.json", "cfg.json", "aaa/layer.tar",
+                                 "bbb/layer.tar.gz"};
         tar_dir("dock", "dock2.tar", dfiles2, 4);
         free(t);
         if (asprintf(&t, "docker-archive:%s/dock2.tar", tmp) < 0)
@@ -566,7 +586,7 @@ static void test_archives(void)
         struct wh_entry *e = wh_index_get(idx, "etc/group");
         if (e)
                 e->keep_reason = "k";
-        struct collected c = { 0 };
+        struct collected c = {0};
         is_int(wh_source_read_kept(src, idx, sink, &c, NULL, NULL, &err), 0, "tar: pass 2");
         ok(c.n == 1 && !strcmp(c.data[0], "root:x:0:\n"), "tar: kept content read");
         wh_source_free(src);
@@ -591,10 +611,10 @@ static void test_dir(void)
         snprintf(root, sizeof(root), "dir:%s/root", tmp);
         snprintf(out, sizeof(out), "%s/root/out", tmp);
 
-        struct wh_image_ref ref = { 0 };
+        struct wh_image_ref ref = {0};
         struct wh_source *src = NULL;
         struct wh_index *idx = wh_index_new();
-        struct wh_err err = { 0 };
+        struct wh_err err = {0};
         wh_image_ref_parse(root, 0, &ref, &err);
         is_int(wh_source_open(&ref, &src, &err), 0, "dir: opens");
         src->exclude_path = out;
@@ -609,7 +629,8 @@ static void test_dir(void)
         e = wh_index_get(idx, "usr/bin/s");
         is_str(e ? e->shebang : NULL, "/usr/bin/env python3", "dir: shebang");
         e = wh_index_get(idx, "lib64");
-        ok(e && e->type == WH_F_SYMLINK && !strcmp(e->link, "/lib"), "dir: symlink not followed");
+        ok(e && e->type == WH_F_SYMLINK && !strcmp(e->link, "/lib"),
+           "dir: symlink not followed");
         ok(wh_index_get(idx, "proc") && !wh_index_get(idx, "proc/self"),
            "dir: proc kept, its contents not");
         ok(wh_index_get(idx, "out") && !wh_index_get(idx, "out/result"),
@@ -621,7 +642,7 @@ static void test_dir(void)
         e = wh_index_get(idx, "usr/bin/s");
         if (e)
                 e->keep_reason = "k";
-        struct collected c = { 0 };
+        struct collected c = {0};
         is_int(wh_source_read_kept(src, idx, sink, &c, NULL, NULL, &err), 0, "dir: pass 2");
         ok(c.n == 1 && !strncmp(c.data[0], "#!/usr/bin/env", 14), "dir: kept content read");
         wh_source_free(src);
@@ -631,11 +652,13 @@ static void test_dir(void)
 
 int main(void)
 {
-        snprintf(tmp, sizeof(tmp), "%s/test-layer-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        snprintf(tmp, sizeof(tmp), "%s/test-layer-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         if (!mkdtemp(tmp))
                 return 1;
         tmp_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (wh_read_file_at(AT_FDCWD, "/bin/true", 1 << 24, &host_elf.p, &host_elf.len, NULL) < 0)
+        if (wh_read_file_at(AT_FDCWD, "/bin/true", 1 << 24, &host_elf.p, &host_elf.len,
+                            NULL) < 0)
                 return 1;
         test_good();
         test_hostile();
