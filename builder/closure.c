@@ -484,6 +484,13 @@ static int split_words(const char *s, char ***ret)
 static int process_script(struct wh_closure *c, struct wh_entry *e)
 {
         _cleanup_strv_ char **words = NULL;
+        /*
+         * The kernel only reads #! when the file is executed; a file without
+         * an x bit is run as "python3 file.py", if at all (library modules
+         * carry #! lines for their tests).
+         */
+        if (!(e->mode & 0111))
+                return 0;
         if (split_words(e->shebang, &words) < 0)
                 return -ENOMEM;
         if (!words[0])

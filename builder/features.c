@@ -157,9 +157,14 @@ static int feature_ca(struct wh_closure *c, const char *arg, const char *why, st
                 "/etc/pki/tls/openssl.cnf",
                 NULL,
         };
+        /* Debian's /usr/lib/ssl (OPENSSLDIR) without misc/, whose scripts would pull in perl. */
         static const char *const trees[] = {
                 "/etc/ssl/certs",
-                "/usr/lib/ssl",
+                "/usr/lib/ssl/certs",
+                "/usr/lib/ssl/private",
+                "/usr/lib/ssl/cert.pem",
+                "/usr/lib/ssl/openssl.cnf",
+                "/usr/lib/ssl/ct_log_list.cnf",
                 "/etc/pki/tls",
                 "/etc/pki/ca-trust/extracted",
                 "/etc/pki/ca-trust/source",

@@ -767,10 +767,14 @@ static void test_keep_root(void)
         file(idx, "usr/share/doc/x/README");
         file(idx, "usr/share/man/man1/x.1");
         file(idx, "etc/hostname");
+        file(idx, "usr/lib/py/mod.py");
+        wh_index_get(idx, "usr/lib/py/mod.py")->shebang = strdup("/usr/bin/perl");
+        elf(idx, "usr/bin/perl", 1, EM_X86_64, NULL, NULL, NULL, NONE);
         script(idx, "app/crlf.sh", "/bin/true\r");
         file(idx, "bin/true");
         wh_strv_add(&p->keep, "/");
         wh_strv_add(&p->drop, "**/__pycache__");
+        wh_strv_add(&p->drop, "/usr/bin");
         struct wh_closure_input in = {.profile = p, .workdir = "/"};
         capture_start();
         int r = wh_closure_run(idx, &in, NULL, &err);
@@ -779,9 +783,10 @@ static void test_keep_root(void)
         _cleanup_free_ char *got = kept_set(idx);
         is_set(got,
                "app\napp/a.py\napp/crlf.sh\nbin\nbin/true\netc\netc/hostname\nusr\n"
-               "usr/share\n",
+               "usr/lib\nusr/lib/py\nusr/lib/py/mod.py\nusr/share\n",
                "keep /");
         is_reason(idx, "app/a.py", "keep /");
+        is_reason(idx, "usr/bin/perl", NULL); /* #! of a file without x bit is not followed */
         is_str(w, "", "keep /: no warnings (the \\r of a CRLF #! line is not part of the name)");
         wh_profile_free(p);
         wh_index_free(idx);
