@@ -34,11 +34,20 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *const default_drops[] = {
-        "usr/share/doc/**",      "usr/share/man/**",      "usr/share/info/**",
-        "usr/share/locale/**",   "usr/share/lintian/**",  "var/cache/apt/**",
-        "var/lib/apt/lists/**",  "var/cache/dnf/**",      "var/cache/yum/**",
-        "var/lib/dnf/**",        "var/log/**",            "usr/share/bug/**",
-        "usr/share/common-licenses/**", NULL,
+        "usr/share/doc/**",
+        "usr/share/man/**",
+        "usr/share/info/**",
+        "usr/share/locale/**",
+        "usr/share/lintian/**",
+        "var/cache/apt/**",
+        "var/lib/apt/lists/**",
+        "var/cache/dnf/**",
+        "var/cache/yum/**",
+        "var/lib/dnf/**",
+        "var/log/**",
+        "usr/share/bug/**",
+        "usr/share/common-licenses/**",
+        NULL,
 };
 
 struct work {
@@ -51,7 +60,7 @@ struct wh_closure {
         const struct wh_closure_input *in;
         struct wh_ldso *ldso;
         char **path_dirs;
-        char **drops;                 /* profile drop patterns, without leading '/' */
+        char **drops;                  /* profile drop patterns, without leading '/' */
         const struct wh_elf_info *abi; /* of the first dynamic program met */
 
         struct work *queue;
@@ -183,9 +192,12 @@ static int has_work(const struct wh_entry *e)
 {
         switch (e->type) {
         case WH_F_SYMLINK:
-        case WH_F_HARDLINK: return 1;
-        case WH_F_REG: return e->elf || e->shebang;
-        default: return 0;
+        case WH_F_HARDLINK:
+                return 1;
+        case WH_F_REG:
+                return e->elf || e->shebang;
+        default:
+                return 0;
         }
 }
 
@@ -349,8 +361,8 @@ static const char *image_env(const struct wh_closure *c, const char *name)
  * relative ones from the workdir) and keeps it with its links.
  * 1 found, 0 not.
  */
-static int keep_command(struct wh_closure *c, const char *name, const char *what, const char *of,
-                        struct wh_entry **ret)
+static int keep_command(struct wh_closure *c, const char *name, const char *what,
+                        const char *of, struct wh_entry **ret)
 {
         if (strchr(name, '/')) {
                 _cleanup_free_ char *p = NULL;
@@ -421,7 +433,8 @@ static int process_elf(struct wh_closure *c, struct wh_entry *e, struct wh_entry
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        wh_warn("/%s: PT_INTERP %s not found in the image", e->path, info->interp);
+                        wh_warn("/%s: PT_INTERP %s not found in the image", e->path,
+                                info->interp);
         }
         if (info->interp || info->needed[0]) {
                 c->any_dynamic = 1;
@@ -504,13 +517,15 @@ static int process_script(struct wh_closure *c, struct wh_entry *e)
         base = base ? base + 1 : words[0];
         if (strcmp(base, "env") != 0)
                 return 0;
-        /* The kernel passes everything after the interpreter as one argument; env -S splits it. */
+        /* The kernel passes everything after the interpreter as one argument; env -S splits
+         * it. */
         const char *prog = env_program(words + 1);
         if (!prog)
                 return 0;
         r = keep_command(c, prog, "interpreter of", e->path, NULL);
         if (r == 0)
-                wh_warn("/%s: %s (run by env) not found on the image's PATH", e->path, prog);
+                wh_warn("/%s: %s (run by env) not found on the image's PATH", e->path,
+                        prog);
         return r < 0 ? r : 0;
 }
 
@@ -528,7 +543,8 @@ static int process_link(struct wh_closure *c, struct wh_entry *e)
         int r = resolve(c, abs, &t, &real);
         if (r <= 0) {
                 if (r == 0)
-                        wh_debug("/%s: dangling symlink to %s", e->path, e->link ? e->link : "");
+                        wh_debug("/%s: dangling symlink to %s", e->path,
+                                 e->link ? e->link : "");
                 return r;
         }
         r = keep_links(c, real);
@@ -576,12 +592,14 @@ static int glob_keep_one(struct wh_entry *e, void *userdata)
         return mark(g->c, e, g->why, NULL, NULL);
 }
 
-/* Weak keep of everything matching pattern; links to its directory kept when anything matched. */
+/* Weak keep of everything matching pattern; links to its directory kept when anything
+ * matched. */
 static int keep_glob_why(struct wh_closure *c, const char *pattern, const char *why)
 {
         struct glob_ctx g = {.c = c, .why = why};
         _cleanup_free_ char *dir = NULL;
-        /* The walk matches first and records the directory after, so drops see the pattern's. */
+        /* The walk matches first and records the directory after, so drops see the
+         * pattern's. */
         size_t n = strcspn(pattern, "*?[\\");
         while (n > 0 && pattern[n - 1] != '/')
                 n--;
@@ -690,7 +708,8 @@ int wh_closure_keep_dir_mode(struct wh_closure *c, const char *path, uint32_t mo
                 if (r == -ENOMEM)
                         return r;
                 /* e.g. a parent that is a dangling symlink: the image keeps its shape. */
-                wh_warn("%s: cannot be created in the image: %s", path, err ? err->msg : "");
+                wh_warn("%s: cannot be created in the image: %s", path,
+                        err ? err->msg : "");
                 wh_err_clear(err);
                 return 0;
         }
@@ -701,7 +720,8 @@ int wh_closure_keep_dir_mode(struct wh_closure *c, const char *path, uint32_t mo
 
 static int is_shell(const char *path)
 {
-        static const char *const shells[] = {"sh", "bash", "dash", "ash", "zsh", "ksh", NULL};
+        static const char *const shells[] = {"sh",  "bash", "dash", "ash",
+                                             "zsh", "ksh",  NULL};
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         for (const char *const *s = shells; *s; s++)
@@ -724,8 +744,9 @@ static int keep_arg(struct wh_closure *c, const char *arg, const char *what)
 
 static int is_separator(const char *w)
 {
-        static const char *const seps[] = {";", "&&", "||", "|", "&", "(", "{", "!", "then",
-                                           "do", "else", "elif", "if", "while", "exec", NULL};
+        static const char *const seps[] = {";",  "&&",    "||",   "|",  "&",    "(",
+                                           "{",  "!",     "then", "do", "else", "elif",
+                                           "if", "while", "exec", NULL};
         for (const char *const *s = seps; *s; s++)
                 if (strcmp(w, *s) == 0)
                         return 1;
@@ -789,7 +810,8 @@ static int keep_roots(struct wh_closure *c)
         const struct wh_profile *p = in->profile;
         int r;
         if (in->entrypoint && in->entrypoint[0]) {
-                if ((r = keep_argv(c, in->entrypoint, 1, "entrypoint", "entrypoint argument")) < 0 ||
+                if ((r = keep_argv(c, in->entrypoint, 1, "entrypoint",
+                                   "entrypoint argument")) < 0 ||
                     (r = keep_argv(c, in->cmd, 0, "cmd", "cmd argument")) < 0)
                         return r;
         } else if ((r = keep_argv(c, in->cmd, 1, "cmd", "cmd argument")) < 0) {
@@ -798,9 +820,11 @@ static int keep_roots(struct wh_closure *c)
         if (p && p->entrypoint && p->entrypoint[0]) {
                 if ((r = keep_argv(c, p->entrypoint, 1, "profile entrypoint",
                                    "profile entrypoint argument")) < 0 ||
-                    (r = keep_argv(c, p->cmd, 0, "profile cmd", "profile cmd argument")) < 0)
+                    (r = keep_argv(c, p->cmd, 0, "profile cmd", "profile cmd argument")) <
+                            0)
                         return r;
-        } else if (p && (r = keep_argv(c, p->cmd, 1, "profile cmd", "profile cmd argument")) < 0) {
+        } else if (p && (r = keep_argv(c, p->cmd, 1, "profile cmd",
+                                       "profile cmd argument")) < 0) {
                 return r;
         }
         const char *wd = in->workdir ? in->workdir : (p ? p->workdir : NULL);
@@ -851,7 +875,8 @@ static int run_features(struct wh_closure *c, struct wh_err *err)
                 _cleanup_free_ char *name = strndup(user, strcspn(user, ":"));
                 if (!name)
                         return -ENOMEM;
-                if (name[0] && !is_number(name) && (r = wh_feature_run(c, "users", err)) < 0)
+                if (name[0] && !is_number(name) &&
+                    (r = wh_feature_run(c, "users", err)) < 0)
                         return r;
         }
         if ((r = wh_feature_run(c, "os-release", err)) < 0)

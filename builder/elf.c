@@ -18,8 +18,8 @@
  * Hard caps. Real programs have a dozen program headers and a few hundred
  * dynamic entries; anything past these is an attack on our memory.
  */
-#define MAX_PHNUM 4096
-#define MAX_DYN 65536
+#define MAX_PHNUM  4096
+#define MAX_DYN    65536
 #define MAX_NEEDED 4096
 /* wh_elf_bytes_needed never asks a streaming reader for more than this. */
 #define MAX_HEADER_BYTES (64ull << 20)
@@ -103,14 +103,25 @@ static int reader_init(struct reader *r, const void *buf, size_t len, struct wh_
         if (len < EI_NIDENT)
                 return wh_failx(err, EINVAL, "ELF identification truncated");
         switch (r->buf[EI_CLASS]) {
-        case ELFCLASS32: r->is64 = 0; break;
-        case ELFCLASS64: r->is64 = 1; break;
-        default: return wh_failx(err, EINVAL, "ELF class %u unknown", r->buf[EI_CLASS]);
+        case ELFCLASS32:
+                r->is64 = 0;
+                break;
+        case ELFCLASS64:
+                r->is64 = 1;
+                break;
+        default:
+                return wh_failx(err, EINVAL, "ELF class %u unknown", r->buf[EI_CLASS]);
         }
         switch (r->buf[EI_DATA]) {
-        case ELFDATA2LSB: r->msb = 0; break;
-        case ELFDATA2MSB: r->msb = 1; break;
-        default: return wh_failx(err, EINVAL, "ELF data encoding %u unknown", r->buf[EI_DATA]);
+        case ELFDATA2LSB:
+                r->msb = 0;
+                break;
+        case ELFDATA2MSB:
+                r->msb = 1;
+                break;
+        default:
+                return wh_failx(err, EINVAL, "ELF data encoding %u unknown",
+                                r->buf[EI_DATA]);
         }
         if (len < (r->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
                 return wh_failx(err, EINVAL, "ELF header truncated (%zu bytes)", len);
@@ -136,7 +147,8 @@ static int read_ehdr(const struct reader *r, struct layout *l, struct wh_err *er
         if (l->phnum == 0)
                 return 0;
         if (l->phnum >= PN_XNUM || l->phnum > MAX_PHNUM)
-                return wh_failx(err, EINVAL, "program header count %u unsupported", l->phnum);
+                return wh_failx(err, EINVAL, "program header count %u unsupported",
+                                l->phnum);
         if (l->phentsize < min_phent)
                 return wh_failx(err, EINVAL, "program header entry size %u too small",
                                 l->phentsize);
@@ -232,9 +244,9 @@ static int read_dynamic(const struct reader *r, const struct layout *l, struct d
 {
         unsigned entsz = r->is64 ? 16 : 8, w = r->is64 ? 8 : 4;
         if (!span_ok(r, l->dyn_off, l->dyn_size))
-                return wh_failx(err, EINVAL, "dynamic section at %#llx+%#llx outside the file",
-                                (unsigned long long)l->dyn_off,
-                                (unsigned long long)l->dyn_size);
+                return wh_failx(
+                        err, EINVAL, "dynamic section at %#llx+%#llx outside the file",
+                        (unsigned long long)l->dyn_off, (unsigned long long)l->dyn_size);
         uint64_t count = l->dyn_size / entsz;
         if (count > MAX_DYN)
                 return wh_failx(err, EINVAL, "dynamic section has %llu entries",
@@ -245,14 +257,30 @@ static int read_dynamic(const struct reader *r, const struct layout *l, struct d
                 if (tag == DT_NULL)
                         break;
                 switch (tag) {
-                case DT_STRTAB: d->strtab_vaddr = val; d->has_strtab = 1; break;
-                case DT_STRSZ: d->strsz = val; d->has_strsz = 1; break;
-                case DT_RPATH: d->rpath = val; d->has_rpath = 1; break;
-                case DT_RUNPATH: d->runpath = val; d->has_runpath = 1; break;
-                case DT_SONAME: d->soname = val; d->has_soname = 1; break;
+                case DT_STRTAB:
+                        d->strtab_vaddr = val;
+                        d->has_strtab = 1;
+                        break;
+                case DT_STRSZ:
+                        d->strsz = val;
+                        d->has_strsz = 1;
+                        break;
+                case DT_RPATH:
+                        d->rpath = val;
+                        d->has_rpath = 1;
+                        break;
+                case DT_RUNPATH:
+                        d->runpath = val;
+                        d->has_runpath = 1;
+                        break;
+                case DT_SONAME:
+                        d->soname = val;
+                        d->has_soname = 1;
+                        break;
                 case DT_NEEDED:
                         if (d->n_needed >= MAX_NEEDED)
-                                return wh_failx(err, EINVAL, "more than %d DT_NEEDED entries",
+                                return wh_failx(err, EINVAL,
+                                                "more than %d DT_NEEDED entries",
                                                 MAX_NEEDED);
                         if (!d->needed) {
                                 d->needed = calloc(count, sizeof(*d->needed));
@@ -261,7 +289,8 @@ static int read_dynamic(const struct reader *r, const struct layout *l, struct d
                         }
                         d->needed[d->n_needed++] = val;
                         break;
-                default: break;
+                default:
+                        break;
                 }
         }
         return 0;
@@ -272,8 +301,8 @@ struct strtab {
         uint64_t size;
 };
 
-static int locate_strtab(const struct reader *r, const struct layout *l, const struct dyn_refs *d,
-                         struct strtab *st, struct wh_err *err)
+static int locate_strtab(const struct reader *r, const struct layout *l,
+                         const struct dyn_refs *d, struct strtab *st, struct wh_err *err)
 {
         uint64_t off;
         if (!d->has_strtab || !d->has_strsz)
@@ -317,7 +346,8 @@ static int read_strings(const struct strtab *st, const struct dyn_refs *d,
                 if (k < 0)
                         return k;
         }
-        if (d->has_rpath && (k = strtab_dup(st, d->rpath, "DT_RPATH", &info->rpath, err)) < 0)
+        if (d->has_rpath &&
+            (k = strtab_dup(st, d->rpath, "DT_RPATH", &info->rpath, err)) < 0)
                 return k;
         if (d->has_runpath &&
             (k = strtab_dup(st, d->runpath, "DT_RUNPATH", &info->runpath, err)) < 0)
@@ -328,8 +358,8 @@ static int read_strings(const struct strtab *st, const struct dyn_refs *d,
         return 0;
 }
 
-static int read_interp(const struct reader *r, const struct layout *l, struct wh_elf_info *info,
-                       struct wh_err *err)
+static int read_interp(const struct reader *r, const struct layout *l,
+                       struct wh_elf_info *info, struct wh_err *err)
 {
         if (!span_ok(r, l->interp_off, l->interp_size))
                 return wh_failx(err, EINVAL, "PT_INTERP at %#llx+%#llx outside the file",
@@ -347,8 +377,8 @@ static int read_interp(const struct reader *r, const struct layout *l, struct wh
         return 0;
 }
 
-static int parse_dynamic(const struct reader *r, const struct layout *l, struct wh_elf_info *info,
-                         struct wh_err *err)
+static int parse_dynamic(const struct reader *r, const struct layout *l,
+                         struct wh_elf_info *info, struct wh_err *err)
 {
         struct dyn_refs d = {0};
         struct strtab st = {0};
@@ -440,7 +470,7 @@ uint64_t wh_elf_bytes_needed(const void *buf, size_t len)
         if (len < EI_NIDENT)
                 return sizeof(Elf64_Ehdr);
         need = ((const uint8_t *)buf)[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-                                                               : sizeof(Elf32_Ehdr);
+                                                              : sizeof(Elf32_Ehdr);
         if (len < need)
                 return need;
         if (reader_init(&r, buf, len, NULL) < 0)

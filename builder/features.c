@@ -17,8 +17,8 @@
 #include "profile.h"
 
 const char *const wh_feature_names[] = {
-        "nss",   "ca-certificates", "tzdata", "locale",     "gconv",
-        "users", "tmp",             "shell",  "os-release", NULL,
+        "nss", "ca-certificates", "tzdata",     "locale", "gconv", "users",
+        "tmp", "shell",           "os-release", NULL,
 };
 
 static int keep_all(struct wh_closure *c, const char *const *paths, const char *why,
@@ -39,7 +39,8 @@ static int valid_service(const char *s, size_t len)
         if (len == 0 || len > 64)
                 return 0;
         for (size_t i = 0; i < len; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                            "_-",
                             s[i]))
                         return 0;
         return 1;
@@ -83,7 +84,8 @@ static int nss_line(const char *line, size_t len, char ***v, size_t *n)
                 const char *w = p;
                 while (p < end && !strchr(" \t\r[", *p))
                         p++;
-                if (valid_service(w, (size_t)(p - w)) && add_service(v, n, w, (size_t)(p - w)) < 0)
+                if (valid_service(w, (size_t)(p - w)) &&
+                    add_service(v, n, w, (size_t)(p - w)) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -117,13 +119,15 @@ static int nss_services(struct wh_closure *c, char ***ret)
         return 0;
 }
 
-static int feature_nss(struct wh_closure *c, const char *arg, const char *why, struct wh_err *err)
+static int feature_nss(struct wh_closure *c, const char *arg, const char *why,
+                       struct wh_err *err)
 {
         static const char *const files[] = {
-                "/etc/nsswitch.conf", "/etc/passwd",    "/etc/group",
-                "/etc/hosts",         "/etc/host.conf", "/etc/resolv.conf",
-                "/etc/services",      "/etc/protocols", "/etc/gai.conf",
-                NULL,
+                "/etc/nsswitch.conf", "/etc/passwd",
+                "/etc/group",         "/etc/hosts",
+                "/etc/host.conf",     "/etc/resolv.conf",
+                "/etc/services",      "/etc/protocols",
+                "/etc/gai.conf",      NULL,
         };
         _cleanup_strv_ char **services = NULL;
         int r = keep_all(c, files, why, wh_closure_keep_exact);
@@ -140,24 +144,24 @@ static int feature_nss(struct wh_closure *c, const char *arg, const char *why, s
                         return r;
                 /* files and dns live inside libc since glibc 2.34 */
                 if (r == 0 && strcmp(*s, "files") != 0 && strcmp(*s, "dns") != 0)
-                        wh_info("feature nss: %s (from nsswitch.conf) not in the image", lib);
+                        wh_info("feature nss: %s (from nsswitch.conf) not in the image",
+                                lib);
         }
         return 0;
 }
 
 /* ---- ca-certificates ---- */
 
-static int feature_ca(struct wh_closure *c, const char *arg, const char *why, struct wh_err *err)
+static int feature_ca(struct wh_closure *c, const char *arg, const char *why,
+                      struct wh_err *err)
 {
         static const char *const files[] = {
-                "/etc/ssl/cert.pem",
-                "/etc/ssl/openssl.cnf",
-                "/etc/pki/tls/cert.pem",
-                "/etc/pki/tls/certs/ca-bundle.crt",
-                "/etc/pki/tls/openssl.cnf",
-                NULL,
+                "/etc/ssl/cert.pem",        "/etc/ssl/openssl.cnf",
+                "/etc/pki/tls/cert.pem",    "/etc/pki/tls/certs/ca-bundle.crt",
+                "/etc/pki/tls/openssl.cnf", NULL,
         };
-        /* Debian's /usr/lib/ssl (OPENSSLDIR) without misc/, whose scripts would pull in perl. */
+        /* Debian's /usr/lib/ssl (OPENSSLDIR) without misc/, whose scripts would pull in
+         * perl. */
         static const char *const trees[] = {
                 "/etc/ssl/certs",
                 "/usr/lib/ssl/certs",
@@ -195,7 +199,8 @@ static int feature_tzdata(struct wh_closure *c, const char *arg, const char *why
         if (r < 0)
                 return r;
         if (!arg)
-                return wh_closure_keep_tree(c, "/usr/share/zoneinfo", why) < 0 ? -ENOMEM : 0;
+                return wh_closure_keep_tree(c, "/usr/share/zoneinfo", why) < 0 ? -ENOMEM
+                                                                               : 0;
         if (wh_path_clean(arg, 0, &zone) < 0 || !zone[0])
                 return wh_failx(err, EINVAL, "feature tzdata: bad zone name '%s'", arg);
         if (asprintf(&path, "/usr/share/zoneinfo/%s", zone) < 0)
@@ -245,7 +250,8 @@ static int valid_locale(const char *s)
         if (!s[0] || strlen(s) > 128 || strstr(s, ".."))
                 return 0;
         for (const char *p = s; *p; p++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@",
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                            "_.-@",
                             *p))
                         return 0;
         return 1;
@@ -270,7 +276,8 @@ static int keep_locale_dirs(struct wh_closure *c, const char *name, const char *
 }
 
 /* Message catalogs, as gettext looks them up: full name, then shorter. */
-static int keep_catalogs(struct wh_closure *c, const char *name, const char *norm, const char *why)
+static int keep_catalogs(struct wh_closure *c, const char *name, const char *norm,
+                         const char *why)
 {
         _cleanup_free_ char *terr = strndup(name, strcspn(name, ".@"));
         _cleanup_free_ char *lang = strndup(name, strcspn(name, "_.@"));
@@ -284,7 +291,8 @@ static int keep_catalogs(struct wh_closure *c, const char *name, const char *nor
                 if (wh_closure_keep_tree(c, p, why) < 0)
                         return -ENOMEM;
         }
-        return wh_closure_keep_exact(c, "/usr/share/locale/locale.alias", why) < 0 ? -ENOMEM : 0;
+        return wh_closure_keep_exact(c, "/usr/share/locale/locale.alias", why) < 0 ? -ENOMEM
+                                                                                   : 0;
 }
 
 static int feature_locale(struct wh_closure *c, const char *arg, const char *why,
@@ -320,7 +328,9 @@ static int feature_gconv(struct wh_closure *c, const char *arg, const char *why,
         (void)arg;
         (void)err;
         /* Debian: /usr/lib/<triplet>/gconv for every architecture present */
-        return r < 0 ? r : (wh_closure_keep_glob(c, "usr/lib/*/gconv/**", why) < 0 ? -ENOMEM : 0);
+        return r < 0 ? r
+                     : (wh_closure_keep_glob(c, "usr/lib/*/gconv/**", why) < 0 ? -ENOMEM
+                                                                               : 0);
 }
 
 /* 1 if a "name:..." line exists in the file's captured content (or it was not captured). */
@@ -368,7 +378,8 @@ static int feature_users(struct wh_closure *c, const char *arg, const char *why,
         return 0;
 }
 
-static int feature_tmp(struct wh_closure *c, const char *arg, const char *why, struct wh_err *err)
+static int feature_tmp(struct wh_closure *c, const char *arg, const char *why,
+                       struct wh_err *err)
 {
         (void)arg;
         int r = wh_closure_keep_dir_mode(c, "/tmp", 01777, why, err);
@@ -398,12 +409,17 @@ static int feature_os_release(struct wh_closure *c, const char *arg, const char 
 static const struct {
         const char *name;
         int takes_arg;
-        int (*run)(struct wh_closure *c, const char *arg, const char *why, struct wh_err *err);
+        int (*run)(struct wh_closure *c, const char *arg, const char *why,
+                   struct wh_err *err);
 } features[] = {
-        {"nss", 0, feature_nss},       {"ca-certificates", 0, feature_ca},
-        {"tzdata", 1, feature_tzdata}, {"locale", 1, feature_locale},
-        {"gconv", 0, feature_gconv},   {"users", 0, feature_users},
-        {"tmp", 0, feature_tmp},       {"shell", 0, feature_shell},
+        {"nss", 0, feature_nss},
+        {"ca-certificates", 0, feature_ca},
+        {"tzdata", 1, feature_tzdata},
+        {"locale", 1, feature_locale},
+        {"gconv", 0, feature_gconv},
+        {"users", 0, feature_users},
+        {"tmp", 0, feature_tmp},
+        {"shell", 0, feature_shell},
         {"os-release", 0, feature_os_release},
 };
 
@@ -415,10 +431,12 @@ int wh_feature_run(struct wh_closure *c, const char *spec, struct wh_err *err)
         if (asprintf(&why, "feature %s", spec) < 0)
                 return wh_fail(err, ENOMEM, "feature %s", spec);
         for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
-                if (strlen(features[i].name) != nlen || strncmp(features[i].name, spec, nlen) != 0)
+                if (strlen(features[i].name) != nlen ||
+                    strncmp(features[i].name, spec, nlen) != 0)
                         continue;
                 if (arg && !features[i].takes_arg) {
-                        wh_warn("feature %s takes no argument; '%s' ignored", features[i].name, arg);
+                        wh_warn("feature %s takes no argument; '%s' ignored",
+                                features[i].name, arg);
                         arg = NULL;
                 }
                 int r = features[i].run(c, arg && arg[0] ? arg : NULL, why, err);

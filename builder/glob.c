@@ -20,7 +20,8 @@
 
 #include "cleanup.h"
 
-/* Matches a class at p (just after '['); sets *next past ']' or returns -1 if unterminated. */
+/* Matches a class at p (just after '['); sets *next past ']' or returns -1 if unterminated.
+ */
 static int class_match(const char *p, const char *end, char c, const char **next)
 {
         bool neg = false, hit = false;
@@ -43,7 +44,8 @@ static int class_match(const char *p, const char *end, char c, const char **next
                         }
                         p += 2;
                 }
-                if ((unsigned char)c >= (unsigned char)lo && (unsigned char)c <= (unsigned char)hi)
+                if ((unsigned char)c >= (unsigned char)lo &&
+                    (unsigned char)c <= (unsigned char)hi)
                         hit = true;
         }
         if (p >= end)
@@ -76,7 +78,8 @@ static int token_match(const char **pp, const char *pend, char c)
 }
 
 /* One component: pattern [p, pend) against string [s, send). */
-static bool component_match(const char *p, const char *pend, const char *s, const char *send)
+static bool component_match(const char *p, const char *pend, const char *s,
+                            const char *send)
 {
         const char *star_p = NULL, *star_s = NULL;
         while (s < send) {
@@ -216,7 +219,8 @@ static int walk_below(struct wh_index *idx, const char *dir, const char *rest,
 
 int wh_glob_index(struct wh_index *idx, const char *pattern,
                   void (*on_link)(struct wh_entry *link, void *userdata),
-                  int (*fn)(struct wh_entry *e, void *userdata), void *userdata, char **ret_dir)
+                  int (*fn)(struct wh_entry *e, void *userdata), void *userdata,
+                  char **ret_dir)
 {
         const char *p = pattern, *rest = NULL;
         _cleanup_free_ char *prefix = NULL, *dir = NULL;

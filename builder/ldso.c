@@ -94,7 +94,8 @@ static int conf_include_one(struct wh_entry *e, void *userdata)
         return conf_read(cc->l, abs, cc->depth + 1);
 }
 
-static int conf_include(struct wh_ldso *l, const char *file, const char *patterns, int depth)
+static int conf_include(struct wh_ldso *l, const char *file, const char *patterns,
+                        int depth)
 {
         _cleanup_strv_ char **v = NULL;
         if (split_list(patterns, " \t", &v) < 0)
@@ -105,7 +106,8 @@ static int conf_include(struct wh_ldso *l, const char *file, const char *pattern
                 /* ldconfig reads a relative include from the including file's directory. */
                 if ((*p)[0] == '/')
                         pat = strdup(*p);
-                else if (asprintf(&pat, "%.*s/%s", slash ? (int)(slash - file) : 0, file, *p) < 0)
+                else if (asprintf(&pat, "%.*s/%s", slash ? (int)(slash - file) : 0, file,
+                                  *p) < 0)
                         pat = NULL;
                 if (!pat)
                         return -ENOMEM;
@@ -171,7 +173,8 @@ static int conf_read(struct wh_ldso *l, const char *file, int depth)
         if (!text)
                 return -ENOMEM;
         char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        for (char *line = strtok_r(text, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
                 int r = conf_line(l, file, line, depth);
                 if (r < 0)
                         return r;
@@ -188,7 +191,8 @@ int wh_ldso_new(struct wh_index *idx, const char *ld_library_path, struct wh_lds
         l->idx = idx;
         l->conf_dirs = calloc(1, sizeof(char *));
         int r = l->conf_dirs ? 0 : -ENOMEM;
-        /* Empty elements mean the process's cwd to ld.so; that cannot be replayed, so they go. */
+        /* Empty elements mean the process's cwd to ld.so; that cannot be replayed, so they
+         * go. */
         if (r >= 0)
                 r = split_list(ld_library_path, ":;", &l->ld_library_path);
         if (r >= 0)
@@ -222,18 +226,29 @@ const char *wh_ldso_triplet(const struct wh_elf_info *abi)
 {
         int is64 = abi->elf_class == ELFCLASS64, msb = abi->data == ELFDATA2MSB;
         switch (abi->machine) {
-        case EM_X86_64: return is64 ? "x86_64-linux-gnu" : "x86_64-linux-gnux32";
-        case EM_386: return "i386-linux-gnu";
-        case EM_AARCH64: return msb ? "aarch64_be-linux-gnu" : "aarch64-linux-gnu";
-        case EM_ARM: return "arm-linux-gnueabihf";
-        case EM_PPC64: return msb ? "powerpc64-linux-gnu" : "powerpc64le-linux-gnu";
-        case EM_PPC: return "powerpc-linux-gnu";
-        case EM_S390: return is64 ? "s390x-linux-gnu" : "s390-linux-gnu";
-        case EM_RISCV: return is64 ? "riscv64-linux-gnu" : NULL;
-        case EM_MIPS: return is64 ? (msb ? "mips64-linux-gnuabi64" : "mips64el-linux-gnuabi64")
-                                  : (msb ? "mips-linux-gnu" : "mipsel-linux-gnu");
-        case EM_LOONGARCH: return "loongarch64-linux-gnu";
-        default: return NULL;
+        case EM_X86_64:
+                return is64 ? "x86_64-linux-gnu" : "x86_64-linux-gnux32";
+        case EM_386:
+                return "i386-linux-gnu";
+        case EM_AARCH64:
+                return msb ? "aarch64_be-linux-gnu" : "aarch64-linux-gnu";
+        case EM_ARM:
+                return "arm-linux-gnueabihf";
+        case EM_PPC64:
+                return msb ? "powerpc64-linux-gnu" : "powerpc64le-linux-gnu";
+        case EM_PPC:
+                return "powerpc-linux-gnu";
+        case EM_S390:
+                return is64 ? "s390x-linux-gnu" : "s390-linux-gnu";
+        case EM_RISCV:
+                return is64 ? "riscv64-linux-gnu" : NULL;
+        case EM_MIPS:
+                return is64 ? (msb ? "mips64-linux-gnuabi64" : "mips64el-linux-gnuabi64")
+                            : (msb ? "mips-linux-gnu" : "mipsel-linux-gnu");
+        case EM_LOONGARCH:
+                return "loongarch64-linux-gnu";
+        default:
+                return NULL;
         }
 }
 
@@ -251,12 +266,18 @@ static const char *dst_platform(const struct wh_elf_info *abi)
         if (!abi)
                 return "x86_64";
         switch (abi->machine) {
-        case EM_X86_64: return abi->elf_class == ELFCLASS64 ? "x86_64" : "i686";
-        case EM_386: return "i686";
-        case EM_AARCH64: return "aarch64";
-        case EM_PPC64: return abi->data == ELFDATA2MSB ? "power8" : "power8le";
-        case EM_S390: return "z13";
-        default: return "unknown";
+        case EM_X86_64:
+                return abi->elf_class == ELFCLASS64 ? "x86_64" : "i686";
+        case EM_386:
+                return "i686";
+        case EM_AARCH64:
+                return "aarch64";
+        case EM_PPC64:
+                return abi->data == ELFDATA2MSB ? "power8" : "power8le";
+        case EM_S390:
+                return "z13";
+        default:
+                return "unknown";
         }
 }
 
@@ -330,7 +351,8 @@ static size_t dst_token(const char *s, const char *name)
  * (cleaned, may be ""). NULL in *ret for an element that cannot be
  * expanded (an unknown token, as ld.so drops those).
  */
-static int expand_dst(const char *in, const char *origin, const struct wh_elf_info *abi, char **ret)
+static int expand_dst(const char *in, const char *origin, const struct wh_elf_info *abi,
+                      char **ret)
 {
         char *out = NULL;
         size_t len = 0;
@@ -404,9 +426,10 @@ static int try_dir(const struct wh_ldso *l, const char *dir, const struct wh_lds
                    struct found *f)
 {
         const struct wh_elf_info *abi = q->abi;
-        const char *const *hw = abi && abi->machine == EM_X86_64 && abi->elf_class == ELFCLASS64
-                                        ? hwcaps_x86_64
-                                        : no_hwcaps;
+        const char *const *hw =
+                abi && abi->machine == EM_X86_64 && abi->elf_class == ELFCLASS64
+                        ? hwcaps_x86_64
+                        : no_hwcaps;
         const char *sep = dir[0] == '/' ? "" : "/";
         _cleanup_free_ char *plain = NULL;
 
@@ -458,8 +481,9 @@ static int try_list(const struct wh_ldso *l, char **dirs, const struct wh_entry 
         return 0;
 }
 
-static int try_path_string(const struct wh_ldso *l, const char *list, const struct wh_entry *owner,
-                           const struct wh_ldso_query *q, struct found *f)
+static int try_path_string(const struct wh_ldso *l, const char *list,
+                           const struct wh_entry *owner, const struct wh_ldso_query *q,
+                           struct found *f)
 {
         _cleanup_strv_ char **dirs = NULL;
         if (!list)

@@ -25,10 +25,12 @@ struct wh_ldso *wh_ldso_free(struct wh_ldso *l);
 char **wh_ldso_conf_dirs(const struct wh_ldso *l);
 
 struct wh_ldso_query {
-        const char *name;              /* a DT_NEEDED value */
-        const struct wh_entry *obj;    /* object that needs it (RPATH, RUNPATH, $ORIGIN); may be NULL */
-        const struct wh_entry *exe;    /* program whose DT_RPATH also applies; may be NULL */
-        const struct wh_elf_info *abi; /* class/machine a candidate must have; NULL: any ELF */
+        const char *name; /* a DT_NEEDED value */
+        const struct wh_entry
+                *obj; /* object that needs it (RPATH, RUNPATH, $ORIGIN); may be NULL */
+        const struct wh_entry *exe; /* program whose DT_RPATH also applies; may be NULL */
+        const struct wh_elf_info
+                *abi; /* class/machine a candidate must have; NULL: any ELF */
 };
 
 /*

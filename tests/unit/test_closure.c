@@ -100,10 +100,12 @@ static void elf(struct wh_index *idx, const char *path, int is64, uint16_t machi
 }
 
 #define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define NONE ((const char *const[]){NULL})
-#define LD64 "/lib64/ld-linux-x86-64.so.2"
-#define PROG(idx, path, ...) elf(idx, path, 1, EM_X86_64, LD64, NULL, NULL, LIST(__VA_ARGS__))
-#define LIB(idx, path, ...) elf(idx, path, 1, EM_X86_64, NULL, NULL, NULL, LIST(__VA_ARGS__))
+#define NONE      ((const char *const[]){NULL})
+#define LD64      "/lib64/ld-linux-x86-64.so.2"
+#define PROG(idx, path, ...)                                                               \
+        elf(idx, path, 1, EM_X86_64, LD64, NULL, NULL, LIST(__VA_ARGS__))
+#define LIB(idx, path, ...)                                                                \
+        elf(idx, path, 1, EM_X86_64, NULL, NULL, NULL, LIST(__VA_ARGS__))
 
 /* ---- capturing warnings ---- */
 
@@ -177,8 +179,8 @@ static void has_warning(const char *warnings, const char *needle, int want)
 }
 
 /* Counts non-directories in a newline-separated list, as the stats do. */
-static void check_stats(struct wh_index *idx, const struct wh_closure_stats *st, const char *set,
-                        const char *what)
+static void check_stats(struct wh_index *idx, const struct wh_closure_stats *st,
+                        const char *set, const char *what)
 {
         uint64_t kept = 0, bytes = 0, total = 0;
         for (const char *p = set; *p;) {
@@ -197,7 +199,8 @@ static void check_stats(struct wh_index *idx, const struct wh_closure_stats *st,
                 total += v[i]->type != WH_F_DIR;
         is_int(st->kept_files, kept, "%s: kept files", what);
         is_int(st->kept_bytes, bytes, "%s: kept bytes", what);
-        is_int(st->kept_files + st->dropped_files, total, "%s: kept + dropped = all files", what);
+        is_int(st->kept_files + st->dropped_files, total, "%s: kept + dropped = all files",
+               what);
         ok(st->dropped_bytes > 0, "%s: some bytes dropped", what);
 }
 
@@ -239,7 +242,8 @@ static void al2023_tree(struct wh_index *idx)
             LIST("libtool.so.1"));
         LIB(idx, "opt/tool/lib/libtool.so.1", "libdep.so.1");
         LIB(idx, "opt/tool/lib/libdep.so.1", "libc.so.6");
-        elf(idx, "opt/rp/bin/rp", 1, EM_X86_64, LD64, NULL, "/opt/rp/lib", LIST("librp.so.1"));
+        elf(idx, "opt/rp/bin/rp", 1, EM_X86_64, LD64, NULL, "/opt/rp/lib",
+            LIST("librp.so.1"));
         LIB(idx, "opt/rp/lib/librp.so.1", "libsub.so.1");
         LIB(idx, "opt/rp/lib/libsub.so.1", "libc.so.6");
 
@@ -248,7 +252,8 @@ static void al2023_tree(struct wh_index *idx)
         conf(idx, "etc/ld.so.conf.d/other.txt", "/opt/rp/lib\n");
         file(idx, "etc/ld.so.cache");
         conf(idx, "etc/nsswitch.conf",
-             "# comment: files\npasswd: files sss\nhosts: files [NOTFOUND=return] myhostname dns\n");
+             "# comment: files\npasswd: files sss\nhosts: files [NOTFOUND=return] "
+             "myhostname dns\n");
         conf(idx, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
         conf(idx, "etc/group", "root:x:0:\n");
         file(idx, "etc/hosts");
@@ -375,8 +380,8 @@ static void test_al2023(void)
 
         _cleanup_strv_ char **entrypoint = strv(LIST("/app/run.sh"));
         _cleanup_strv_ char **cmd = strv(LIST("/app/main.py"));
-        _cleanup_strv_ char **env =
-                strv(LIST("PATH=/usr/local/bin:/usr/bin:/bin", "LD_LIBRARY_PATH=/opt/lib32"));
+        _cleanup_strv_ char **env = strv(
+                LIST("PATH=/usr/local/bin:/usr/bin:/bin", "LD_LIBRARY_PATH=/opt/lib32"));
         struct wh_closure_input in = {
                 .profile = p,
                 .entrypoint = entrypoint,
@@ -405,16 +410,20 @@ static void test_al2023(void)
         is_reason(idx, "lib64", "symlink on the way to /usr/lib64/ld-linux-x86-64.so.2");
         is_reason(idx, "usr/lib64/ld-linux-x86-64.so.2", "PT_INTERP of /usr/bin/env");
         is_reason(idx, "usr/lib64/libc.so.6", "DT_NEEDED of /usr/bin/env");
-        is_reason(idx, "usr/lib64/libpython3.11.so.1.0", "DT_NEEDED of /usr/bin/python3.11");
-        is_reason(idx, "usr/lib64/libz.so.1", "symlink on the way to /usr/lib64/libz.so.1.2.13");
+        is_reason(idx, "usr/lib64/libpython3.11.so.1.0",
+                  "DT_NEEDED of /usr/bin/python3.11");
+        is_reason(idx, "usr/lib64/libz.so.1",
+                  "symlink on the way to /usr/lib64/libz.so.1.2.13");
         is_reason(idx, "usr/lib64/libz.so.1.2.13",
                   "DT_NEEDED of /usr/lib64/libpython3.11.so.1.0");
         is_reason(idx, "usr/lib64/glibc-hwcaps/x86-64-v3/libm.so.6",
                   "DT_NEEDED of /usr/lib64/libpython3.11.so.1.0");
         /* ld.so.conf include, $ORIGIN in the program's RPATH, RUNPATH */
-        is_reason(idx, "usr/lib64/mysql/libmysqlclient.so.21", "DT_NEEDED of /usr/bin/app-mysql");
+        is_reason(idx, "usr/lib64/mysql/libmysqlclient.so.21",
+                  "DT_NEEDED of /usr/bin/app-mysql");
         is_reason(idx, "opt/tool/lib/libtool.so.1", "DT_NEEDED of /opt/tool/bin/tool");
-        is_reason(idx, "opt/tool/lib/libdep.so.1", "DT_NEEDED of /opt/tool/lib/libtool.so.1");
+        is_reason(idx, "opt/tool/lib/libdep.so.1",
+                  "DT_NEEDED of /opt/tool/lib/libtool.so.1");
         is_reason(idx, "opt/rp/lib/librp.so.1", "DT_NEEDED of /opt/rp/bin/rp");
         is_reason(idx, "opt/rp/lib/libsub.so.1", NULL);
         /* hardlink, 32-bit library skipped */
@@ -426,16 +435,21 @@ static void test_al2023(void)
         is_reason(idx, "usr/lib64/libnss_sss.so.2", "feature nss");
         is_reason(idx, "usr/lib64/libnss_myhostname.so.2", "feature nss");
         is_reason(idx, "etc/ssl/certs", "symlink on the way to /etc/pki/tls/certs");
-        is_reason(idx, "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "feature ca-certificates");
-        is_reason(idx, "etc/pki/tls/certs/ca-bundle.crt",
-                  "symlink on the way to /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem");
+        is_reason(idx, "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+                  "feature ca-certificates");
+        is_reason(
+                idx, "etc/pki/tls/certs/ca-bundle.crt",
+                "symlink on the way to /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem");
         is_reason(idx, "tmp", "feature tmp");
         is_reason(idx, "etc/os-release", "symlink on the way to /usr/lib/os-release");
         is_reason(idx, "usr/lib/os-release", "feature os-release");
         is_reason(idx, "etc/ld.so.cache", "configuration of the dynamic loader");
-        struct wh_entry *tmp = wh_index_get(idx, "tmp"), *vtmp = wh_index_get(idx, "var/tmp");
-        ok(tmp && tmp->type == WH_F_DIR && tmp->mode == 01777, "/tmp synthesised with 1777");
-        ok(vtmp && vtmp->type == WH_F_DIR && vtmp->mode == 01777, "/var/tmp synthesised with 1777");
+        struct wh_entry *tmp = wh_index_get(idx, "tmp"),
+                        *vtmp = wh_index_get(idx, "var/tmp");
+        ok(tmp && tmp->type == WH_F_DIR && tmp->mode == 01777,
+           "/tmp synthesised with 1777");
+        ok(vtmp && vtmp->type == WH_F_DIR && vtmp->mode == 01777,
+           "/var/tmp synthesised with 1777");
         /* drop rules */
         is_reason(idx, "usr/share/doc/keepme/NOTES", "keep /usr/share/doc/keepme/**");
         is_reason(idx, "var/log/dnf.log", "keep /var/log/dnf.log");
@@ -443,7 +457,9 @@ static void test_al2023(void)
         is_reason(idx, "app/__pycache__/main.cpython-311.pyc", NULL);
 
         has_warning(warnings, "/opt/rp/lib/librp.so.1: DT_NEEDED libsub.so.1 not found", 1);
-        has_warning(warnings, "/usr/lib64/libnss_myhostname.so.2: DT_NEEDED libcap.so.2 not found", 1);
+        has_warning(warnings,
+                    "/usr/lib64/libnss_myhostname.so.2: DT_NEEDED libcap.so.2 not found",
+                    1);
         has_warning(warnings, "user app: no entry in the image's /etc/passwd", 1);
         has_warning(warnings, "usr/bin/loop1", 1);
         has_warning(warnings, "libnss_files", 0);
@@ -460,7 +476,8 @@ static void test_al2023(void)
 
 static void debian_tree(struct wh_index *idx)
 {
-        symlink_(idx, "lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        symlink_(idx, "lib64/ld-linux-x86-64.so.2",
+                 "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
         LIB(idx, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", NULL);
         LIB(idx, "lib/x86_64-linux-gnu/libc.so.6", "ld-linux-x86-64.so.2");
         LIB(idx, "usr/lib/x86_64-linux-gnu/libssl.so.3", "libcrypto.so.3", "libc.so.6");
@@ -620,7 +637,8 @@ static void test_debian(void)
         is_reason(idx, "usr/bin/curlish", "profile cmd");
         is_reason(idx, "lib64/ld-linux-x86-64.so.2",
                   "symlink on the way to /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-        is_reason(idx, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "PT_INTERP of /bin/dash");
+        is_reason(idx, "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+                  "PT_INTERP of /bin/dash");
         is_reason(idx, "lib/x86_64-linux-gnu/libc.so.6", "DT_NEEDED of /bin/dash");
         is_reason(idx, "usr/lib/x86_64-linux-gnu/libcrypto.so.3",
                   "DT_NEEDED of /usr/lib/x86_64-linux-gnu/libssl.so.3");
@@ -631,7 +649,8 @@ static void test_debian(void)
         is_reason(idx, "etc/ssl/certs/4042bcee.0", "feature ca-certificates");
         is_reason(idx, "usr/share/zoneinfo/Europe/Paris", "feature tzdata:Europe/Paris");
         is_reason(idx, "usr/share/zoneinfo/Etc/UTC", "feature tzdata:Europe/Paris");
-        is_reason(idx, "etc/localtime", "symlink on the way to /usr/share/zoneinfo/Etc/UTC");
+        is_reason(idx, "etc/localtime",
+                  "symlink on the way to /usr/share/zoneinfo/Etc/UTC");
         is_reason(idx, "app/tool.py", "keep /app/tool.py");
         is_reason(idx, "tmp/leftover", NULL);
         is_reason(idx, "usr/share/locale/fr/LC_MESSAGES/coreutils.mo",
@@ -727,7 +746,8 @@ static void test_rpath_rules(void)
             LIST("libx.so"));
         LIB(idx, "opt/a/rpath/libx.so", NULL);
         LIB(idx, "opt/a/runpath/libx.so", NULL);
-        elf(idx, "opt/b/bin/b", 1, EM_X86_64, LD64, "${ORIGIN}/../$LIB", NULL, LIST("liby.so"));
+        elf(idx, "opt/b/bin/b", 1, EM_X86_64, LD64, "${ORIGIN}/../$LIB", NULL,
+            LIST("liby.so"));
         LIB(idx, "opt/b/lib64/liby.so", NULL);
         elf(idx, "opt/c/c", 1, EM_X86_64, LD64, "$ORIGIN/$PLATFORM", NULL, LIST("libz.so"));
         LIB(idx, "opt/c/x86_64/libz.so", NULL);
@@ -786,8 +806,10 @@ static void test_keep_root(void)
                "usr/lib\nusr/lib/py\nusr/lib/py/mod.py\nusr/share\n",
                "keep /");
         is_reason(idx, "app/a.py", "keep /");
-        is_reason(idx, "usr/bin/perl", NULL); /* #! of a file without x bit is not followed */
-        is_str(w, "", "keep /: no warnings (the \\r of a CRLF #! line is not part of the name)");
+        is_reason(idx, "usr/bin/perl",
+                  NULL); /* #! of a file without x bit is not followed */
+        is_str(w, "",
+               "keep /: no warnings (the \\r of a CRLF #! line is not part of the name)");
         wh_profile_free(p);
         wh_index_free(idx);
 }
@@ -799,7 +821,8 @@ static void test_feature_errors(void)
         struct wh_closure_input in = {.profile = p};
         struct wh_err err;
         wh_strv_add(&p->needs, "tzdata:../../etc/shadow");
-        is_int(wh_closure_run(idx, &in, NULL, &err), -EINVAL, "tzdata zone with .. refused");
+        is_int(wh_closure_run(idx, &in, NULL, &err), -EINVAL,
+               "tzdata zone with .. refused");
         ok(strstr(err.msg, "tzdata") != NULL, "error names the feature: %s", err.msg);
         wh_strv_free(p->needs);
         p->needs = strv(LIST("nonsense"));

@@ -44,12 +44,13 @@ static void put_word(struct mk *m, size_t off, uint64_t v)
         put(m, off, v, m->is64 ? 8 : 4);
 }
 
-#define VBASE 0x400000u
+#define VBASE      0x400000u
 #define OFF_INTERP 0x200u
 #define OFF_STRTAB 0x300u
-#define OFF_DYN 0x400u
+#define OFF_DYN    0x400u
 
-static const char strtab[] = "\0libfoo.so.1\0libbar.so.2\0$ORIGIN/../lib\0/opt/run\0libself.so.0";
+static const char strtab[] =
+        "\0libfoo.so.1\0libbar.so.2\0$ORIGIN/../lib\0/opt/run\0libself.so.0";
 enum { S_FOO = 1, S_BAR = 13, S_RPATH = 25, S_RUNPATH = 40, S_SONAME = 49 };
 
 static size_t phdr_off(const struct mk *m, unsigned i)
@@ -141,7 +142,8 @@ static void check_good(int is64, int msb, uint16_t machine)
         struct mk m;
         struct wh_elf_info *info = NULL;
         struct wh_err err;
-        const char *what = is64 ? (msb ? "ELF64 MSB" : "ELF64 LSB") : (msb ? "ELF32 MSB" : "ELF32 LSB");
+        const char *what = is64 ? (msb ? "ELF64 MSB" : "ELF64 LSB")
+                                : (msb ? "ELF32 MSB" : "ELF32 LSB");
 
         mk_elf(&m, is64, msb, machine, 1);
         is_int(parse(&m, &info, &err), 0, "%s parses", what);
@@ -179,7 +181,8 @@ static void check_bad(const struct mk *m, const char *want, const char *what)
         int r = parse(m, &info, &err);
         is_int(r, -EINVAL, "%s refused", what);
         ok(info == NULL, "%s: no result", what);
-        ok(strstr(err.msg, want) != NULL, "%s: message '%s' mentions '%s'", what, err.msg, want);
+        ok(strstr(err.msg, want) != NULL, "%s: message '%s' mentions '%s'", what, err.msg,
+           want);
         /* The streaming helper must not loop or ask for absurd sizes either. */
         uint64_t need = wh_elf_bytes_needed(m->b, m->len);
         ok(need == 0 || need <= (64u << 20), "%s: bytes_needed sane (%llu)", what,
@@ -192,52 +195,109 @@ static int mk_broken(unsigned i, struct mk *m, const char **want, const char **w
 {
         mk_elf(m, 1, 0, EM_X86_64, 1);
         switch (i) {
-        case 0: m->len = 3; *want = "not an ELF"; *what = "3 bytes"; return 1;
-        case 1: m->len = 40; *want = "header truncated"; *what = "truncated ELF64 header"; return 1;
-        case 2: m->b[EI_CLASS] = 7; *want = "class"; *what = "unknown class"; return 1;
-        case 3: m->b[EI_DATA] = 9; *want = "data encoding"; *what = "unknown byte order"; return 1;
-        case 4: put_word(m, 32, 0x10000); *want = "program headers"; *what = "phoff past end"; return 1;
-        case 5: put_word(m, 32, UINT64_MAX - 8); *want = "program headers"; *what = "phoff overflows"; return 1;
-        case 6: put(m, 56, 0xfffe, 2); *want = "program header count"; *what = "huge phnum"; return 1;
-        case 7: put(m, 54, 8, 2); *want = "entry size"; *what = "tiny phentsize"; return 1;
+        case 0:
+                m->len = 3;
+                *want = "not an ELF";
+                *what = "3 bytes";
+                return 1;
+        case 1:
+                m->len = 40;
+                *want = "header truncated";
+                *what = "truncated ELF64 header";
+                return 1;
+        case 2:
+                m->b[EI_CLASS] = 7;
+                *want = "class";
+                *what = "unknown class";
+                return 1;
+        case 3:
+                m->b[EI_DATA] = 9;
+                *want = "data encoding";
+                *what = "unknown byte order";
+                return 1;
+        case 4:
+                put_word(m, 32, 0x10000);
+                *want = "program headers";
+                *what = "phoff past end";
+                return 1;
+        case 5:
+                put_word(m, 32, UINT64_MAX - 8);
+                *want = "program headers";
+                *what = "phoff overflows";
+                return 1;
+        case 6:
+                put(m, 56, 0xfffe, 2);
+                *want = "program header count";
+                *what = "huge phnum";
+                return 1;
+        case 7:
+                put(m, 54, 8, 2);
+                *want = "entry size";
+                *what = "tiny phentsize";
+                return 1;
         case 8:
                 put_phdr(m, 2, PT_DYNAMIC, 0x4f0, VBASE + 0x4f0, 0x100);
-                *want = "dynamic section"; *what = "dynamic past end"; return 1;
+                *want = "dynamic section";
+                *what = "dynamic past end";
+                return 1;
         case 9:
                 put_phdr(m, 2, PT_DYNAMIC, UINT64_MAX - 4, 0, 0x100);
-                *want = "dynamic section"; *what = "dynamic offset overflows"; return 1;
+                *want = "dynamic section";
+                *what = "dynamic offset overflows";
+                return 1;
         case 10:
                 put_phdr(m, 1, PT_INTERP, OFF_INTERP, VBASE + OFF_INTERP, 4);
-                *want = "PT_INTERP not terminated"; *what = "unterminated interp"; return 1;
+                *want = "PT_INTERP not terminated";
+                *what = "unterminated interp";
+                return 1;
         case 11:
                 put_phdr(m, 1, PT_INTERP, 0x4ff, 0, 0x10);
-                *want = "PT_INTERP"; *what = "interp past end"; return 1;
+                *want = "PT_INTERP";
+                *what = "interp past end";
+                return 1;
         case 12:
                 put_dyn(m, 6, DT_STRSZ, 12); /* cuts "libbar.so.2" short of its NUL */
-                *want = "not terminated"; *what = "unterminated DT_NEEDED"; return 1;
+                *want = "not terminated";
+                *what = "unterminated DT_NEEDED";
+                return 1;
         case 13:
                 put_dyn(m, 0, DT_NEEDED, 0x7fffffff);
-                *want = "past DT_STRSZ"; *what = "needed offset past strsz"; return 1;
+                *want = "past DT_STRSZ";
+                *what = "needed offset past strsz";
+                return 1;
         case 14:
                 put_dyn(m, 5, DT_STRTAB, 0x10);
-                *want = "not in any PT_LOAD"; *what = "strtab unmapped"; return 1;
+                *want = "not in any PT_LOAD";
+                *what = "strtab unmapped";
+                return 1;
         case 15:
                 put_dyn(m, 6, DT_STRSZ, UINT64_MAX);
-                *want = "string table"; *what = "huge strsz"; return 1;
+                *want = "string table";
+                *what = "huge strsz";
+                return 1;
         case 16:
                 put_dyn(m, 5, DT_NULL, 0);
-                *want = "DT_STRTAB"; *what = "no strtab"; return 1;
+                *want = "DT_STRTAB";
+                *what = "no strtab";
+                return 1;
         case 17:
                 put_phdr(m, 2, PT_DYNAMIC, 0, VBASE, UINT64_MAX / 2);
-                *want = "dynamic section"; *what = "huge dynamic size"; return 1;
+                *want = "dynamic section";
+                *what = "huge dynamic size";
+                return 1;
         case 18:
                 /* strtab whose start maps to a file offset past the end */
                 put_phdr(m, 0, PT_LOAD, 0x100000, VBASE, 0x1000);
-                *want = "string table"; *what = "strtab mapped outside"; return 1;
+                *want = "string table";
+                *what = "strtab mapped outside";
+                return 1;
         case 19:
                 put_phdr(m, 1, PT_INTERP, OFF_INTERP, VBASE, 0);
-                *want = "PT_INTERP"; *what = "empty interp"; return 1;
-        default: return 0;
+                *want = "PT_INTERP";
+                *what = "empty interp";
+                return 1;
+        default:
+                return 0;
         }
 }
 
@@ -259,7 +319,8 @@ static void test_crafted(void)
         struct wh_elf_info *info = NULL;
         struct wh_err err;
         is_int(parse(&m, &info, &err), 0, "empty dynamic section parses");
-        ok(info && info->needed && !info->needed[0] && !info->soname, "empty dynamic: nothing");
+        ok(info && info->needed && !info->needed[0] && !info->soname,
+           "empty dynamic: nothing");
         wh_elf_info_free(info);
 
         /* A dynamic section with no DT_NULL ends at its size. */
@@ -278,7 +339,8 @@ static void test_crafted(void)
 
 static void test_compatible(void)
 {
-        struct wh_elf_info a = {.elf_class = ELFCLASS64, .data = ELFDATA2LSB, .machine = EM_X86_64};
+        struct wh_elf_info a = {
+                .elf_class = ELFCLASS64, .data = ELFDATA2LSB, .machine = EM_X86_64};
         struct wh_elf_info b = a, c = a, d = a;
         c.elf_class = ELFCLASS32;
         d.machine = EM_AARCH64;
@@ -370,8 +432,8 @@ static void check_streaming(const char *path, const char *buf, size_t len,
                         break;
                 have = need;
         }
-        ok(need == 0 && rounds <= 4, "%s: prefix of %zu/%zu bytes after %d rounds", path, have,
-           len, rounds);
+        ok(need == 0 && rounds <= 4, "%s: prefix of %zu/%zu bytes after %d rounds", path,
+           have, len, rounds);
         struct wh_elf_info *info = NULL;
         struct wh_err err;
         int r = wh_elf_parse(buf, have, &info, &err);
@@ -381,7 +443,8 @@ static void check_streaming(const char *path, const char *buf, size_t len,
                 join_needed(full->needed, a, sizeof(a));
                 join_needed(info->needed, b, sizeof(b));
                 is_str(b, a, "%s: prefix gives the same DT_NEEDED", path);
-                is_str(info->interp, full->interp, "%s: prefix gives the same interp", path);
+                is_str(info->interp, full->interp, "%s: prefix gives the same interp",
+                       path);
         }
         wh_elf_info_free(info);
 }
@@ -418,9 +481,11 @@ static void check_host(const char *path, enum host_kind kind)
         if (r < 0)
                 return;
         if (kind == HOST_STATIC)
-                ok(!info->interp && !info->needed[0], "%s: static, no interp or needed", path);
+                ok(!info->interp && !info->needed[0], "%s: static, no interp or needed",
+                   path);
         else if (kind == HOST_PROGRAM)
-                ok(info->interp && info->interp[0] == '/', "%s: has an absolute interp", path);
+                ok(info->interp && info->interp[0] == '/', "%s: has an absolute interp",
+                   path);
         else
                 ok(info->soname != NULL, "%s: library has a soname", path);
         _cleanup_free_ char *dyn = run_readelf("-dW", path);
@@ -440,7 +505,8 @@ static void check_host(const char *path, enum host_kind kind)
                 snprintf(got, sizeof(got), "%s%s", info->runpath ? info->runpath : "",
                          info->runpath ? "," : "");
                 is_str(got, want, "%s: DT_RUNPATH as readelf", path);
-                readelf_values(hdr, "program interpreter", "interpreter: ", want, sizeof(want));
+                readelf_values(hdr, "program interpreter", "interpreter: ", want,
+                               sizeof(want));
                 snprintf(got, sizeof(got), "%s%s", info->interp ? info->interp : "",
                          info->interp ? "," : "");
                 is_str(got, want, "%s: PT_INTERP as readelf", path);
@@ -469,7 +535,8 @@ static void test_host(void)
         }
         int failures = 0, parsed = 0;
         size_t step = len / 1024 > 7 ? len / 1024 : 7;
-        for (size_t cut = 0; cut <= len; cut = cut == len ? len + 1 : (cut + step > len ? len : cut + step)) {
+        for (size_t cut = 0; cut <= len;
+             cut = cut == len ? len + 1 : (cut + step > len ? len : cut + step)) {
                 struct wh_elf_info *info = NULL;
                 int r = wh_elf_parse(buf, cut, &info, &err);
                 if (r == 0)
@@ -509,7 +576,8 @@ static void test_corpus(void)
                 struct wh_elf_info *info = NULL;
                 int r = wh_elf_parse(buf, len, &info, &err);
                 (void)wh_elf_bytes_needed(buf, len);
-                ok(r == 0 || r == -EINVAL, "corpus %s: %s", de->d_name, r == 0 ? "parses" : err.msg);
+                ok(r == 0 || r == -EINVAL, "corpus %s: %s", de->d_name,
+                   r == 0 ? "parses" : err.msg);
                 wh_elf_info_free(info);
                 files++;
         }
@@ -521,7 +589,8 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        _cleanup_close_ int fd =
+                open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
         return wh_write_all(fd, buf, len);
@@ -532,7 +601,11 @@ static int write_corpus(const char *dir)
         struct mk m;
         const char *want, *what;
         char name[64];
-        static const struct { int is64, msb, dynamic; uint16_t machine; const char *name; } good[] = {
+        static const struct {
+                int is64, msb, dynamic;
+                uint16_t machine;
+                const char *name;
+        } good[] = {
                 {1, 0, 1, EM_X86_64, "good-elf64-lsb-dyn"},
                 {1, 1, 1, EM_PPC64, "good-elf64-msb-dyn"},
                 {0, 0, 1, EM_386, "good-elf32-lsb-dyn"},

@@ -73,7 +73,8 @@ int main(void)
         match("a\\?", "a?", 1);
 
         /* many stars must not take exponential time */
-        match("*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0);
+        match("*a*a*a*a*a*a*a*a*a*a*a*a*b",
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0);
         match("**/**/**/**/**/**/**/**/z",
               "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/y", 0);
         return done_testing();
