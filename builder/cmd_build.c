@@ -67,6 +67,28 @@ static void build_usage(FILE *f)
                 "      --version             print the version\n");
 }
 
+/* What can be known wrong without reading anything is a usage error (exit 2). */
+static int check_usage(const struct build_opts *o, struct wh_err *err)
+{
+        struct wh_image_ref ref = {0};
+        int r = wh_image_ref_parse(o->source, 0, &ref, err);
+        wh_image_ref_release(&ref);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "source");
+        r = wh_image_ref_parse(o->dest, 1, &ref, err);
+        wh_image_ref_release(&ref);
+        if (r < 0)
+                return wh_fail_ctx(err, r, "destination");
+        for (char **k = o->keep; k && *k; k++)
+                if (**k != '/')
+                        return wh_failx(err, EINVAL,
+                                        "--keep '%s': expected an absolute path or glob", *k);
+        for (char **n = o->needs; n && *n; n++)
+                if ((r = wh_feature_check(*n, err)) < 0)
+                        return wh_fail_ctx(err, r, "--need");
+        return 0;
+}
+
 enum { OPT_ENTRYPOINT = 256, OPT_CMD, OPT_DRY_RUN, OPT_EPOCH, OPT_VERSION };
 
 static int parse_build_args(int argc, char **argv, struct build_opts *o, struct wh_err *err)
@@ -169,7 +191,7 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
         o->dest = argv[optind + 1];
         if (o->compression == WH_COMP_GZIP && o->level > 9)
                 return wh_failx(err, EINVAL, "--level: gzip levels are 1..9");
-        return 0;
+        return check_usage(o, err);
 }
 
 /* Loads and merges the profiles, then the command line's --keep/--need. */
@@ -191,23 +213,12 @@ static int load_profile(const struct build_opts *o, struct wh_profile **ret, str
                 if (r < 0)
                         goto fail;
         }
-        for (char **k = o->keep; k && *k; k++) {
-                if (**k != '/') {
-                        r = wh_failx(err, EINVAL, "--keep '%s': expected an absolute path or glob",
-                                     *k);
-                        goto fail;
-                }
+        for (char **k = o->keep; k && *k; k++)
                 if ((r = wh_strv_add(&merged->keep, *k)) < 0)
                         goto nomem;
-        }
-        for (char **n = o->needs; n && *n; n++) {
-                if ((r = wh_feature_check(*n, err)) < 0) {
-                        r = wh_fail_ctx(err, r, "--need");
-                        goto fail;
-                }
+        for (char **n = o->needs; n && *n; n++)
                 if ((r = wh_strv_add(&merged->needs, *n)) < 0)
                         goto nomem;
-        }
         *ret = merged;
         return 0;
 nomem:
@@ -308,7 +319,9 @@ static int write_result(struct build_state *s, const struct build_opts *o, int64
                 .config = s->out_config,
                 .history_created_by = created_by,
                 .base_digest = s->src->manifest_digest,
-                .base_name = o->source,
+                /* The reference name only: a local path would make the digest
+                 * depend on where the source happens to be stored. */
+                .base_name = s->src_ref.transport == WH_T_DIR ? NULL : s->src_ref.ref,
                 .spool_fd = s->spool.fd,
         };
         return wh_image_write(&s->dest_ref, s->idx, &wo, res, err);
