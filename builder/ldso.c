@@ -20,12 +20,16 @@
 #include "closure.h"
 
 #define MAX_CONF_DEPTH 8
+/* Each file is read once, so includes that include each other cannot fan out. */
+#define MAX_CONF_FILES 256
 
 struct wh_ldso {
         struct wh_index *idx;
         char **ld_library_path;
         char **conf_dirs;
         size_t n_conf;
+        const struct wh_entry *conf_read[MAX_CONF_FILES];
+        size_t n_conf_read;
 };
 
 static int strv_push(char ***v, size_t *n, char *s)
@@ -169,6 +173,12 @@ static int conf_read(struct wh_ldso *l, const char *file, int depth)
         if (wh_index_resolve(l->idx, file, 1, NULL, NULL, &e, NULL) < 0 || !e ||
             e->type != WH_F_REG || !e->content)
                 return 0;
+        for (size_t i = 0; i < l->n_conf_read; i++)
+                if (l->conf_read[i] == e)
+                        return 0;
+        if (l->n_conf_read == MAX_CONF_FILES)
+                return 0;
+        l->conf_read[l->n_conf_read++] = e;
         _cleanup_free_ char *text = strndup(e->content, e->content_len);
         if (!text)
                 return -ENOMEM;

@@ -814,6 +814,28 @@ static void test_keep_root(void)
         wh_index_free(idx);
 }
 
+/* ld.so.conf files that include each other are read once each. */
+static void test_conf_cycle(void)
+{
+        struct wh_index *idx = wh_index_new();
+        char path[64];
+        LIB(idx, "usr/lib64/ld-linux-x86-64.so.2", NULL);
+        symlink_(idx, "lib64", "usr/lib64");
+        conf(idx, "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
+        for (int i = 0; i < 40; i++) {
+                snprintf(path, sizeof(path), "etc/ld.so.conf.d/%02d.conf", i);
+                conf(idx, path,
+                     "include /etc/ld.so.conf.d/*.conf\ninclude ../ld.so.conf\n");
+        }
+        conf(idx, "etc/ld.so.conf.d/zz.conf", "/opt/deep/lib\n");
+        PROG(idx, "usr/bin/p", "libdeep.so");
+        LIB(idx, "opt/deep/lib/libdeep.so", NULL);
+        _cleanup_free_ char *w = run_cmd(idx, LIST("p"), NULL);
+        is_reason(idx, "opt/deep/lib/libdeep.so", "DT_NEEDED of /usr/bin/p");
+        is_str(w, "", "include cycle: no warnings");
+        wh_index_free(idx);
+}
+
 static void test_feature_errors(void)
 {
         struct wh_index *idx = wh_index_new();
@@ -840,6 +862,7 @@ int main(void)
         test_rpath_rules();
         test_nss_default();
         test_keep_root();
+        test_conf_cycle();
         test_feature_errors();
         return done_testing();
 }
