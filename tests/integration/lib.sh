@@ -2,7 +2,7 @@
 # Shared helpers for the integration tests (sourced by tests/integration/t*.sh).
 #
 # TAP: ok DESC CMD..., is GOT WANT DESC, like TEXT REGEX DESC, skip DESC REASON,
-# done_testing; whole-file prerequisites: need_root, need CMD..., need_network.
+# TODO=reason for known bugs, done_testing; whole-file prerequisites: need_root, need CMD..., need_network.
 # Every script gets a private $WH_TMP, removed on exit, with a decoy
 # $WH_TMP/outside/marker that no build may ever touch.
 set -u
@@ -12,6 +12,8 @@ set -u
 WHITTLE=${WHITTLE:-$WH_BUILD/whittle}
 MKFIXTURE=${MKFIXTURE:-$WH_BUILD/tools/mkfixture}
 FIXTURES=$WH_TOP/tests/fixtures
+# the profiles of this tree, wherever the binary under test lives
+export WHITTLE_PROFILE_PATH=${WHITTLE_PROFILE_PATH:-$WH_TOP/profiles}
 export LC_ALL=C
 
 _tap_n=0
@@ -29,15 +31,19 @@ diag_file() {
 	return 0
 }
 
+# TODO="reason": the assertions that follow describe a known bug; TAP
+# reports them (and says when they start passing) without failing the file.
+TODO=""
+
 pass() {
 	_tap_n=$((_tap_n + 1))
-	echo "ok $_tap_n - $1"
+	echo "ok $_tap_n - $1${TODO:+ # TODO $TODO}"
 }
 
 fail() {
 	_tap_n=$((_tap_n + 1))
-	_tap_failed=$((_tap_failed + 1))
-	echo "not ok $_tap_n - $1"
+	[ -n "$TODO" ] || _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1${TODO:+ # TODO $TODO}"
 	shift
 	[ $# -eq 0 ] || diag "$@"
 }

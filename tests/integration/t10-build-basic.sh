@@ -113,4 +113,54 @@ is "$WH_ERR" "" "-q prints nothing on success"
 like "$(oci_manifest "$WH_TMP/gz" x | jq -r '.layers[0].mediaType')" 'tar\+gzip$' "gzip layer media type"
 ok "gzip output lists usr/bin/echo" grep -q 'usr/bin/echo' <<<"$(oci_list "$WH_TMP/gz" x)"
 
+# --- an entrypoint that is not in the image: said on stderr -------------------------
+run_wh build --dry-run --entrypoint '["/usr/bin/nosuchprog"]' "$SRC" "oci:$WH_TMP/dry5:x"
+like "$WH_ERR" 'nosuchprog' "a missing absolute entrypoint is reported"
+run_wh build --dry-run --entrypoint '["nosuchprog"]' "$SRC" "oci:$WH_TMP/dry6:x"
+like "$WH_ERR" 'nosuchprog' "a bare-word entrypoint missing from PATH is reported"
+
+# --- hard links across layers -------------------------------------------------------
+# layer 1 replaces data/orig: data/link keeps layer 0's content (as overlayfs
+# shows it); layer 1 deletes data/gone: data/alive, its hard link, stays.
+HL=$WH_TMP/hardlinks
+mkfix_text "$HL" <<'EOF'
+layer gzip
+hostbin /bin/echo
+file data/orig 0644 0 0 text:original
+hardlink data/link data/orig
+file data/gone 0644 0 0 text:survivor
+hardlink data/alive data/gone
+file data/same 0644 0 0 text:same
+hardlink data/same2 data/same
+layer gzip
+file data/orig 0644 0 0 text:replaced
+whiteout data/gone
+config entrypoint ["/bin/echo","hi"]
+ref latest
+EOF
+# layer_cat DIR PATH [MEMBER...]: PATH's content in the (uncompressed) layer
+# of DIR's image x; extra members let tar resolve a hard link's target.
+layer_cat() {
+	local dir=$1 path=$2 tmp=$WH_TMP/layer-cat layer
+	shift 2
+	rm -rf "$tmp" && mkdir "$tmp" || return
+	layer=$(oci_manifest "$dir" x | jq -r '.layers[0].digest')
+	tar -xf "$dir/blobs/sha256/${layer#sha256:}" -C "$tmp" "$path" "$@" 2>/dev/null
+	cat "$tmp/$path" 2>/dev/null
+}
+run_wh build -q --compression none --keep /data/same2 "oci:$HL:latest" "oci:$WH_TMP/hl1:x"
+is "$WH_RC" 0 "hard links within a layer: build exits 0"
+is "$(layer_cat "$WH_TMP/hl1" data/same2 data/same)" same "hard link within a layer: content"
+TODO="a hard link whose target a later layer replaces or deletes"
+run_wh build -q --compression none --keep /data/orig --keep /data/link "oci:$HL:latest" \
+	"oci:$WH_TMP/hl2:x"
+is "$WH_RC" 0 "hard link, target replaced in a later layer: build exits 0"
+is "$(layer_cat "$WH_TMP/hl2" data/link data/orig)" original "the link keeps the lower layer's content"
+is "$(layer_cat "$WH_TMP/hl2" data/orig data/link)" replaced "the replaced path has the new content"
+run_wh build -q --compression none --keep /data/alive "oci:$HL:latest" "oci:$WH_TMP/hl3:x"
+is "$WH_RC" 0 "hard link, target deleted in a later layer: build exits 0"
+[ "$WH_RC" = 0 ] || diag "$WH_ERR"
+is "$(layer_cat "$WH_TMP/hl3" data/alive)" survivor "the surviving link has the content"
+TODO=""
+
 done_testing
