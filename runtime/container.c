@@ -64,6 +64,7 @@ struct child_ctx {
          * enters its cgroup and sets its limits itself, and never waits. */
         int need_go;
         const struct wh_cgroup *cg;
+        int into_v2; /* born in the cgroup2 directory (CLONE_INTO_CGROUP) */
         pid_t host_pid;
         char exec_path[PATH_MAX];
 };
@@ -317,13 +318,45 @@ static int setup_identity(const struct wh_spec *s, struct wh_err *err)
         return write_sysctl(s, err);
 }
 
+/*
+ * Puts pid (0: the caller) into the container's cgroups. With into_v2 the
+ * process was born in the cgroup2 directory by CLONE_INTO_CGROUP, so only
+ * the v1 hierarchies are written: writing cgroup.procs takes the cgroup
+ * threadgroup lock for writing, whose first use waits for an RCU grace
+ * period (~10 ms here), which CLONE_INTO_CGROUP never does.
+ */
+static int enter_cgroup(const struct wh_cgroup *cg, pid_t pid, int into_v2, struct wh_err *err)
+{
+        if (!cg)
+                return 0;
+        if (!into_v2)
+                return wh_cgroup_enter(cg, pid, err);
+        _cleanup_json_ json_object *o = wh_cgroup_to_json(cg);
+        json_object *paths = NULL;
+        if (!o || !json_object_object_get_ex(o, "paths", &paths))
+                return wh_fail(err, ENOMEM, "cgroup");
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%d", (int)pid);
+        json_object_object_foreach(paths, name, v)
+        {
+                if (!strcmp(name, "unified"))
+                        continue;
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/cgroup.procs", json_object_get_string(v));
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || wh_write_all(fd, buf, strlen(buf)) < 0)
+                        return wh_fail(err, errno, "cgroup: enter %s", path);
+        }
+        return 0;
+}
+
 /* What the runtime would do before GO, done by the child on itself. */
 static int self_prepare(const struct child_ctx *c, struct wh_err *err)
 {
         const struct wh_process_spec *p = c->proc;
         int r;
         /* "0" is the writing process itself, whatever its pid namespace. */
-        if (c->cg && (r = wh_cgroup_enter(c->cg, 0, err)) < 0)
+        if ((r = enter_cgroup(c->cg, 0, c->into_v2, err)) < 0)
                 return r;
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 struct rlimit lim = { .rlim_cur = p->rlimits[i].soft,
@@ -410,6 +443,36 @@ static pid_t clone3_pidfd(uint64_t flags, int *ret_pidfd)
         return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/*
+ * clone3 straight into the container's cgroup2 directory when there is
+ * one; *into_v2 says whether that worked (else the caller enters it).
+ */
+static pid_t clone3_into(uint64_t flags, const struct wh_cgroup *cg, int *ret_pidfd,
+                         int *into_v2)
+{
+        const char *dir = cg ? wh_cgroup_get_path(cg, NULL) : NULL;
+        *into_v2 = 0;
+        if (dir) {
+                _cleanup_close_ int cfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct clone_args args = {
+                        .flags = flags | CLONE_PIDFD | CLONE_INTO_CGROUP,
+                        .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = (uint64_t)cfd,
+                };
+                if (cfd >= 0) {
+                        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+                        if (pid >= 0) {
+                                *into_v2 = 1;
+                                return pid;
+                        }
+                        /* Older kernels, or a cgroup that takes no processes. */
+                        wh_debug("CLONE_INTO_CGROUP %s: %s", dir, strerror(errno));
+                }
+        }
+        return clone3_pidfd(flags, ret_pidfd);
+}
+
 static int write_proc(pid_t pid, const char *file, const char *text, struct wh_err *err)
 {
         char path[64];
@@ -424,7 +487,7 @@ static int write_proc(pid_t pid, const char *file, const char *text, struct wh_e
 /* Parent-side set-up of a new process before it may go on. */
 static int parent_prepare(pid_t pid, const struct wh_spec *spec,
                           const struct wh_process_spec *proc, const struct wh_cgroup *cg,
-                          struct wh_err *err)
+                          int into_v2, struct wh_err *err)
 {
         int r;
         if (spec && (spec->clone_flags & CLONE_NEWUSER)) {
@@ -433,7 +496,7 @@ static int parent_prepare(pid_t pid, const struct wh_spec *spec,
                 if ((r = write_proc(pid, "uid_map", spec->uid_map, err)) < 0)
                         return wh_fail_ctx(err, r, "config.json: linux.uidMappings");
         }
-        if (cg && (r = wh_cgroup_enter(cg, pid, err)) < 0)
+        if ((r = enter_cgroup(cg, pid, into_v2, err)) < 0)
                 return r;
         for (size_t i = 0; i < proc->n_rlimits; i++) {
                 const struct wh_rlimit_spec *rl = &proc->rlimits[i];
@@ -555,7 +618,7 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
         c.need_go = c.in_userns || spec->has_hooks;
         int pidfd = -1;
         uint64_t flags = (uint64_t)(spec->clone_flags & ~CLONE_NEWCGROUP);
-        pid_t pid = clone3_pidfd(flags, &pidfd);
+        pid_t pid = clone3_into(flags, cg, &pidfd, &c.into_v2);
         if (pid < 0)
                 return wh_fail(err, errno, "clone3");
         if (pid == 0) {
@@ -572,7 +635,7 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
         st->start_time = wh_state_proc_start_time_ex(pid, 1);
         r = st->start_time ? 0 : wh_failx(err, ECHILD, "container process exited early");
         if (r >= 0 && c.need_go) {
-                r = parent_prepare(pid, spec, &spec->process, cg, err);
+                r = parent_prepare(pid, spec, &spec->process, cg, c.into_v2, err);
                 if (r >= 0 && sync_send(psock, SYNC_GO, 0, pid, NULL) < 0)
                         r = wh_fail(err, errno, "start the container process");
         }
@@ -655,8 +718,8 @@ int wh_container_exec(const struct wh_state *st, const struct wh_process_spec *p
                 .st = st, .sync_fd = csock, .fifo_fd = -1, .console_fd = console,
                 .pidfd = target, .preserve_fds = opts->preserve_fds,
         };
-        int pidfd = -1;
-        pid_t pid = clone3_pidfd(0, &pidfd);
+        int pidfd = -1, into_v2 = 0;
+        pid_t pid = clone3_into(0, cg, &pidfd, &into_v2);
         if (pid < 0)
                 return wh_fail(err, errno, "clone3");
         if (pid == 0) {
@@ -666,7 +729,7 @@ int wh_container_exec(const struct wh_state *st, const struct wh_process_spec *p
         _cleanup_close_ int pfd = pidfd;
         close(TAKE_FD(csock));
         close(TAKE_FD(console));
-        int r = parent_prepare(pid, NULL, proc, cg, err);
+        int r = parent_prepare(pid, NULL, proc, cg, into_v2, err);
         if (r >= 0 && sync_send(psock, SYNC_GO, 0, pid, NULL) < 0)
                 r = wh_fail(err, errno, "start the process");
         if (r >= 0)

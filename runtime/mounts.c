@@ -191,14 +191,17 @@ static int make_device(int root_fd, const char *path, mode_t type, unsigned majo
         if (dfd < 0)
                 return wh_fail(err, errno, "device '%s'", path);
         if (!in_userns || type == S_IFIFO) {
-                unlinkat(dfd, base, 0);
-                if (mknodat(dfd, base, type | (mode & 07777), makedev(major, minor)) < 0)
+                /* The umask is 0 during set-up (wh_mounts_prepare), so the
+                 * mode is exact without a chmod; a fresh /dev has nothing
+                 * to replace, so unlink only when mknod finds one. */
+                dev_t dev = makedev(major, minor);
+                if (mknodat(dfd, base, type | (mode & 07777), dev) < 0 &&
+                    (errno != EEXIST || unlinkat(dfd, base, 0) < 0 ||
+                     mknodat(dfd, base, type | (mode & 07777), dev) < 0))
                         return wh_fail(err, errno, "mknod '%s'", path);
-                if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                if ((uid != 0 || gid != 0) &&
+                    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                         return wh_fail(err, errno, "chown '%s'", path);
-                /* mknod applies the umask; the config's mode is exact. */
-                if (fchmodat(dfd, base, mode & 07777, 0) < 0)
-                        return wh_fail(err, errno, "chmod '%s'", path);
                 return 0;
         }
         /* No mknod in a user namespace: bind the host's node over a file. */
@@ -276,6 +279,9 @@ int wh_mounts_prepare(const struct wh_spec *spec, int in_userns, int *ret_root_f
         _cleanup_close_ int root_fd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return wh_fail(err, errno, "open rootfs '%s'", spec->root_path);
+        /* Modes of what we create are the config's; the process's umask is
+         * set later (process.user.umask). */
+        umask(0);
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 int r = do_mount(root_fd, &spec->mounts[i], err);
                 if (r < 0)
@@ -316,15 +322,16 @@ int wh_mounts_pivot(const struct wh_spec *spec, int root_fd, int no_pivot,
 
 static int mask_path(const char *path, struct wh_err *err)
 {
-        struct stat st;
-        if (lstat(path, &st) < 0)
-                return errno == ENOENT ? 0 : wh_fail(err, errno, "maskedPaths '%s'", path);
-        if (S_ISDIR(st.st_mode)) {
-                if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1") < 0)
-                        return wh_fail(err, errno, "maskedPaths '%s'", path);
-        } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+        /* Most masked paths are files: try /dev/null first, and a read-only
+         * empty tmpfs when the kernel says it is a directory. */
+        if (mount("/dev/null", path, NULL, MS_BIND, NULL) == 0)
+                return 0;
+        if (errno == ENOENT)
+                return 0;
+        if (errno != ENOTDIR && errno != EISDIR)
                 return wh_fail(err, errno, "maskedPaths '%s'", path);
-        }
+        if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,nr_inodes=1") < 0)
+                return wh_fail(err, errno, "maskedPaths '%s'", path);
         return 0;
 }
 

@@ -277,14 +277,35 @@ json_object *wh_state_to_oci(const struct wh_state *st, enum wh_status status)
         return o;
 }
 
+/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm):
+ * gmtime_r would read /etc/localtime on every start for nothing. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+        z += 719468;
+        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        unsigned mp = (5 * doy + 2) / 153;
+        *d = doy - (153 * mp + 2) / 5 + 1;
+        *m = mp < 10 ? mp + 3 : mp - 9;
+        *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 void wh_state_now_rfc3339(char buf[40])
 {
         struct timespec ts;
-        struct tm tm;
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, 40 - n, ".%09ldZ", ts.tv_nsec);
+        int64_t days = ts.tv_sec / 86400, rem = ts.tv_sec % 86400, y;
+        unsigned mo, d;
+        civil_from_days(days, &y, &mo, &d);
+        char tmp[96];
+        snprintf(tmp, sizeof(tmp), "%04lld-%02u-%02uT%02u:%02u:%02u.%09ldZ", (long long)y, mo,
+                 d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
+                 ts.tv_nsec);
+        size_t n = strnlen(tmp, 39);
+        memcpy(buf, tmp, n);
+        buf[n] = '\0';
 }
 
 void wh_state_release(struct wh_state *st)
