@@ -7,12 +7,14 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "elf.h"
 #include "layer_apply.h"
 #include "log.h"
 #include "path_safe.h"
@@ -172,6 +174,30 @@ static int read_xattrs(struct wh_entry *e, int fd)
 static int walk_dir(struct walk *w, int dfd, const char *rel, int depth,
                     struct wh_err *err);
 
+/*
+ * A file on disk can be mapped: parsing the mapping reads only the pages
+ * the ELF reader touches (headers, dynamic section, string table), where a
+ * stream would have to read the whole file up to its dynamic section.
+ * Returns 1 when the file was an ELF file and was handled.
+ */
+static int elf_from_mapping(struct wh_entry *e, int fd)
+{
+        unsigned char magic[4];
+        if (e->size < 64 || pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+            !wh_elf_is_elf(magic, sizeof(magic)))
+                return 0;
+        void *map = mmap(NULL, (size_t)e->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED)
+                return 0;
+        struct wh_err perr = {0};
+        if (wh_elf_parse(map, (size_t)e->size, &e->elf, &perr) < 0)
+                wh_warn("dir: entry %s: unreadable ELF file, its dependencies are not "
+                        "followed: %s",
+                        e->path, perr.msg);
+        munmap(map, (size_t)e->size);
+        return 1;
+}
+
 static int regular(struct walk *w, int dfd, const char *name, struct wh_entry *e,
                    const struct stat *st, struct wh_err *err)
 {
@@ -196,6 +222,8 @@ static int regular(struct walk *w, int dfd, const char *name, struct wh_entry *e
                 return wh_fail(err, errno, "open '%s'", e->path);
         if (read_xattrs(e, fd) < 0)
                 return wh_fail(err, ENOMEM, "'%s'", e->path);
+        if (elf_from_mapping(e, fd))
+                return 0;
         struct fd_reader rd = {fd, e->size};
         return wh_capture_facts(e, fd_read, &rd, "dir", err);
 }
