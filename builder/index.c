@@ -39,6 +39,7 @@ struct wh_index {
         int sorted_valid;
 
         struct strpool pool;
+        int has_hardlinks;
 };
 
 #define MIN_CAP   1024
@@ -101,6 +102,7 @@ struct wh_entry *wh_entry_free(struct wh_entry *e)
         wh_elf_info_free(e->elf);
         free(e->shebang);
         free(e->content);
+        free(e->src_path);
         free(e);
         return NULL;
 }
@@ -215,11 +217,68 @@ static void unlink_child(struct node *child)
         child->parent = NULL;
 }
 
+/*
+ * A regular file about to leave the index (replaced or whited out by a
+ * later layer) may still be the target of hardlinks. Its content lives on
+ * through them, as in an overlay: the first link becomes a regular file
+ * that reads the old content (same layer, ordinal and name in that layer),
+ * the other links point at it.
+ */
+static int links_to(const struct node *n, const struct wh_entry *target)
+{
+        return n && n->e && n->e != target && n->e->type == WH_F_HARDLINK &&
+               strcmp(n->e->link, target->path) == 0;
+}
+
+static void promote_links(struct wh_index *idx, struct wh_entry *old)
+{
+        if (!idx->has_hardlinks || old->type != WH_F_REG)
+                return;
+        /* The heir is the first link by path, so the result does not depend
+         * on hash order. */
+        struct wh_entry *heir = NULL;
+        for (size_t i = 0; i < idx->cap; i++)
+                if (links_to(idx->slots[i], old) &&
+                    (!heir || strcmp(idx->slots[i]->e->path, heir->path) < 0))
+                        heir = idx->slots[i]->e;
+        if (!heir)
+                return;
+        char *src = old->src_path ? TAKE_PTR(old->src_path) : strdup(old->path);
+        if (!src)
+                return;
+        for (size_t i = 0; i < idx->cap; i++) {
+                struct wh_entry *h = links_to(idx->slots[i], old) ? idx->slots[i]->e : NULL;
+                char *l = h && h != heir ? strdup(heir->path) : NULL;
+                if (l) {
+                        free(h->link);
+                        h->link = l;
+                }
+        }
+        free(heir->link);
+        heir->link = NULL;
+        heir->type = WH_F_REG;
+        heir->size = old->size;
+        heir->layer = old->layer;
+        heir->ordinal = old->ordinal;
+        heir->src_path = src;
+        heir->elf = TAKE_PTR(old->elf);
+        heir->shebang = TAKE_PTR(old->shebang);
+        heir->content = TAKE_PTR(old->content);
+        heir->content_len = old->content_len;
+}
+
+static void retire_entry(struct wh_index *idx, struct wh_entry *e)
+{
+        if (e)
+                promote_links(idx, e);
+        wh_entry_free(e);
+}
+
 static void node_destroy(struct wh_index *idx, struct node *n)
 {
         table_delete(idx, n);
         unlink_child(n);
-        wh_entry_free(n->e);
+        retire_entry(idx, n->e);
         free(n);
 }
 
@@ -335,14 +394,17 @@ int wh_index_put(struct wh_index *idx, struct wh_entry *e, struct wh_err *err)
                 return wh_fail_ctx(err, r, "'%s'", path);
 
         idx->sorted_valid = 0;
+        if (e->type == WH_F_HARDLINK)
+                idx->has_hardlinks = 1;
         struct node *old = lookup(idx, path, len);
         if (old) {
                 /* A directory over a directory updates its metadata and keeps its
                  * contents, as tar extraction does; anything else replaces. */
                 if (!(old->e->type == WH_F_DIR && e->type == WH_F_DIR))
                         drop_children(idx, old);
-                wh_entry_free(old->e);
+                struct wh_entry *prev = old->e;
                 old->e = e;
+                retire_entry(idx, prev);
                 return 0;
         }
         if (!insert_node(idx, parent, e))

@@ -49,6 +49,10 @@ struct wh_entry {
          * or the only "layer" of dir:/tar: sources) and its position in it. */
         uint32_t layer;
         uint32_t ordinal;
+        /* Owned; the entry's name in that layer when it differs from path: a
+         * hardlink whose target a later layer replaced or deleted takes over
+         * the target's content, which the layer stores under the old name. */
+        char *src_path;
 
         /* Facts captured in pass 1 (all owned, NULL when not applicable). */
         struct wh_elf_info *elf; /* regular file with an ELF header */

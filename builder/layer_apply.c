@@ -431,7 +431,8 @@ int wh_layer_read_kept(struct wh_lstream *s, const struct wh_kept *kept, size_t 
                 _cleanup_free_ char *path = NULL;
                 const char *raw = entry_name(ae);
                 if (!raw || wh_path_clean(raw, 0, &path) < 0 ||
-                    strcmp(path, e->path) != 0 || archive_entry_filetype(ae) != AE_IFREG ||
+                    strcmp(path, e->src_path ? e->src_path : e->path) != 0 ||
+                    archive_entry_filetype(ae) != AE_IFREG ||
                     (uint64_t)archive_entry_size(ae) != e->size)
                         return wh_failx(err, EINVAL,
                                         "entry %s: the layer changed since it was indexed",

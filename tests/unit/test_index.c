@@ -272,8 +272,48 @@ static void test_intern(void)
         wh_index_free(idx);
 }
 
+/*
+ * Layer 0: data/orig (file) and data/l1, data/l2 hardlinks to it. Layer 1
+ * replaces data/orig, then a whiteout deletes data/l1: the content must
+ * survive in the remaining link, read from layer 0 under its old name.
+ */
+static void test_hardlink_promotion(void)
+{
+        struct wh_err err = {0};
+        struct wh_index *idx = wh_index_new();
+        struct wh_entry *o = wh_entry_new("data/orig", WH_F_REG);
+        o->size = 8;
+        o->ordinal = 3;
+        ok(wh_index_put(idx, o, &err) == 0, "put data/orig");
+        ok(put(idx, "data/l1", WH_F_HARDLINK, 0, "data/orig") == 0, "put link l1");
+        ok(put(idx, "data/l2", WH_F_HARDLINK, 0, "data/orig") == 0, "put link l2");
+        struct wh_entry *n = wh_entry_new("data/orig", WH_F_REG);
+        n->layer = 1;
+        n->size = 3;
+        ok(wh_index_put(idx, n, &err) == 0, "layer 1 replaces data/orig");
+
+        struct wh_entry *l1 = wh_index_get(idx, "data/l1");
+        struct wh_entry *l2 = wh_index_get(idx, "data/l2");
+        ok(l1 && l1->type == WH_F_REG && l1->size == 8 && l1->layer == 0 &&
+                   l1->ordinal == 3 && l1->src_path && !strcmp(l1->src_path, "data/orig"),
+           "first link took over the old content");
+        ok(l2 && l2->type == WH_F_HARDLINK && !strcmp(l2->link, "data/l1"),
+           "second link points at the first");
+
+        ok(wh_index_remove(idx, "data/l1", 1) == 1, "whiteout of data/l1");
+        l2 = wh_index_get(idx, "data/l2");
+        ok(l2 && l2->type == WH_F_REG && l2->size == 8 && l2->layer == 0 &&
+                   l2->ordinal == 3 && !strcmp(l2->src_path, "data/orig"),
+           "the last link keeps the layer 0 content and name");
+        struct wh_entry *cur = wh_index_get(idx, "data/orig");
+        ok(cur && cur->layer == 1 && cur->size == 3 && !cur->src_path,
+           "the replacement is untouched");
+        wh_index_free(idx);
+}
+
 int main(void)
 {
+        test_hardlink_promotion();
         test_put_get();
         test_many();
         test_sorted_order();
