@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -11,7 +12,30 @@
 #include "run_cmd.h"
 #include "state.h"
 
-static int release_init(int root_fd, const struct wh_state *st, struct wh_err *err)
+/*
+ * Waits until the init has taken the start byte and then closed the fifo,
+ * which it does by exec'ing the workload (the fd is close-on-exec) or by
+ * dying: poststart hooks must run after startContainer and the exec.
+ */
+static void wait_exec(int dfd, int wfd)
+{
+        for (int i = 0; i < 50000; i++) {
+                int n = 0;
+                if (ioctl(wfd, FIONREAD, &n) < 0 || n == 0)
+                        break;
+                usleep(200);
+        }
+        _cleanup_close_ int rfd = openat(dfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        close(wfd);
+        if (rfd < 0)
+                return;
+        fcntl(rfd, F_SETFL, 0);
+        char b;
+        while (read(rfd, &b, 1) > 0 || errno == EINTR)
+                ;
+}
+
+static int release_init(int root_fd, const struct wh_state *st, int wait, struct wh_err *err)
 {
         _cleanup_close_ int dfd = openat(root_fd, st->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -26,6 +50,8 @@ static int release_init(int root_fd, const struct wh_state *st, struct wh_err *e
         char b = '0';
         if (write(fd, &b, 1) != 1)
                 return wh_fail(err, errno, "exec.fifo");
+        if (wait)
+                wait_exec(dfd, TAKE_FD(fd));
         if (unlinkat(dfd, "exec.fifo", 0) < 0 && errno != ENOENT)
                 return wh_fail(err, errno, "remove exec.fifo");
         return 0;
@@ -44,7 +70,7 @@ int wh_cmd_start(const struct wh_run_ctx *ctx, int argc, char **argv, struct wh_
                 return r;
         switch (wh_state_status(root_fd, &st)) {
         case WH_STATUS_CREATED:
-                r = release_init(root_fd, &st, err);
+                r = release_init(root_fd, &st, wh_hooks_has(st.hooks, WH_HOOK_POSTSTART), err);
                 break;
         case WH_STATUS_RUNNING:
                 r = wh_failx(err, EBUSY, "cannot start an already running container");

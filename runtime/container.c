@@ -248,7 +248,8 @@ static __attribute__((noreturn)) void child_finish(struct child_ctx *c)
                 while (n < 0 && errno == EINTR);
                 if (n != 1)
                         _exit(1);
-                close(c->fifo_fd);
+                /* Kept open until execve closes it (O_CLOEXEC): `start`
+                 * reads EOF then, and runs poststart after the exec. */
         }
         if (c->spec && child_hooks(c, WH_HOOK_START_CONTAINER, WH_STATUS_CREATED, &err) < 0) {
                 fprintf(stderr, "whittle-run: %s\n", err.msg);

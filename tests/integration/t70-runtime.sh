@@ -50,7 +50,7 @@ out() {
 
 # Mounts of ours that could leak onto the host: under the test's dirs.
 mounts_count() { grep -c -e "$WH_TMP" -e "$ROOT" -e ' /tmp/wh-escape' /proc/self/mountinfo; }
-cgroup_dirs() { find /sys/fs/cgroup -maxdepth 4 -type d -path '*whittle*' 2>/dev/null | sort; }
+cgroup_dirs() { find /sys/fs/cgroup -maxdepth 4 -type d -path '*/whittle/*' 2>/dev/null | sort; }
 
 # Mapped users in a user namespace must be able to reach the bundles.
 chmod 755 "$WH_TMP"
