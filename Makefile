@@ -1,6 +1,6 @@
 # whittle: container image minimiser and boot-time optimiser.
 # GNU make. Targets: all (default), check, asan, static, format, clean, install.
-# Switches: WITH_OSTREE=1, WITH_ISAL=0|1 (default: 1 when libisal is found).
+# Switches: WITH_OSTREE=0|1, WITH_ISAL=0|1 (default: 1 when the library is found).
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -17,7 +17,7 @@ HARDEN_LD ?= -pie -Wl,-z,relro,-z,now
 SAN ?=
 
 WITH_ISAL ?= $(shell $(PKG_CONFIG) --exists libisal && echo 1 || echo 0)
-WITH_OSTREE ?= 0
+WITH_OSTREE ?= $(shell $(PKG_CONFIG) --exists ostree-1 && echo 1 || echo 0)
 STATIC ?= 0
 
 BUILDER_PKGS := libarchive json-c libzstd libcrypto zlib

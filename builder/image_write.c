@@ -22,6 +22,7 @@
 #include "log.h"
 #include "oci_write.h"
 #include "rootfs_write.h"
+#include "store_ostree.h"
 
 struct image_out {
         enum wh_compression comp;
@@ -587,15 +588,10 @@ int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
                 return wh_failx(err, EINVAL,
                                 "tar: is a source only; write oci:, "
                                 "oci-archive:, docker-archive: or dir:");
-        if (dest->transport == WH_T_OSTREE)
-#ifdef WITH_OSTREE
-                return wh_failx(err, ENOTSUP,
-                                "ostree: destination not supported in this build");
-#else
+        if (dest->transport == WH_T_OSTREE && !wh_ostree_available())
                 return wh_failx(err, ENOTSUP,
                                 "ostree: destination not supported in this build "
                                 "(build with WITH_OSTREE=1)");
-#endif
         struct wh_plan plan = {0};
         int r = wh_plan_build(idx, opts->epoch, &plan, err);
         if (r < 0)
@@ -611,11 +607,14 @@ int wh_image_write(const struct wh_image_ref *dest, struct wh_index *idx,
         case WH_T_DOCKER_ARCHIVE:
                 r = write_docker_archive(dest, &plan, opts, &o, err);
                 break;
+        case WH_T_OSTREE:
+                r = wh_ostree_write(dest->path, dest->ref, &plan, opts, ret, err);
+                break;
         default:
                 r = write_dir(dest, &plan, opts, ret, err);
                 break;
         }
-        if (r >= 0 && dest->transport != WH_T_DIR)
+        if (r >= 0 && dest->transport != WH_T_DIR && dest->transport != WH_T_OSTREE)
                 fill_result(&o, ret);
         image_out_release(&o);
         wh_plan_release(&plan);

@@ -29,6 +29,13 @@ struct wh_write_opts {
         int compression_explicit;       /* the user chose it (warn when overridden) */
 };
 
+/* What a content-addressed store (ostree:) already held of a commit. */
+struct wh_store_stats {
+        int present; /* 0 for destinations that are not a store */
+        uint64_t objects_new, objects_reused;
+        uint64_t bytes_new, bytes_reused; /* file contents only */
+};
+
 struct wh_write_result {
         char manifest_digest[80];
         char config_digest[80];
@@ -36,6 +43,8 @@ struct wh_write_result {
         char diff_id[80];       /* uncompressed tar */
         uint64_t layer_size;    /* compressed bytes */
         uint64_t tar_size;      /* uncompressed bytes */
+        char commit[80];        /* ostree: the commit checksum, else "" */
+        struct wh_store_stats store;
 };
 
 /*

@@ -49,6 +49,20 @@ static json_object *report_source(const struct wh_report_input *in)
         return o;
 }
 
+/* ostree: the commit and how much of it the repository already held. */
+static json_object *report_store(const struct wh_write_result *w)
+{
+        json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        wh_json_add_string(o, "commit", w->commit);
+        wh_json_add_int64(o, "objects_new", (int64_t)w->store.objects_new);
+        wh_json_add_int64(o, "objects_reused", (int64_t)w->store.objects_reused);
+        wh_json_add_int64(o, "bytes_new", (int64_t)w->store.bytes_new);
+        wh_json_add_int64(o, "bytes_reused", (int64_t)w->store.bytes_reused);
+        return o;
+}
+
 static json_object *report_result(const struct wh_report_input *in)
 {
         json_object *o = json_object_new_object();
@@ -67,6 +81,8 @@ static json_object *report_result(const struct wh_report_input *in)
                 wh_json_add_int64(o, "compressed_bytes", (int64_t)w->layer_size);
         else
                 json_object_object_add(o, "compressed_bytes", NULL);
+        if (w && w->store.present)
+                json_object_object_add(o, "store", report_store(w));
         return o;
 }
 
@@ -184,7 +200,15 @@ void wh_report_summary(FILE *out, const struct wh_report_input *in)
         fprintf(out, "  files: %llu -> %llu\n", (unsigned long long)in->src_stats->files,
                 (unsigned long long)in->closure->kept_files);
         fprintf(out, "  bytes: %s -> %s (%.1f%%)\n", b0, b1, pct);
-        if (in->result) {
+        if (in->result && in->result->store.present) {
+                const struct wh_store_stats *st = &in->result->store;
+                human_bytes(st->bytes_new, c1, sizeof(c1));
+                human_bytes(st->bytes_reused, b1, sizeof(b1));
+                fprintf(out, "  store: %llu objects new (%s), %llu reused (%s deduplicated)\n",
+                        (unsigned long long)st->objects_new, c1,
+                        (unsigned long long)st->objects_reused, b1);
+                fprintf(out, "  commit: %s\n", in->result->commit);
+        } else if (in->result) {
                 human_bytes(in->result->layer_size, c1, sizeof(c1));
                 fprintf(out, "  compressed: %s in %zu layer%s -> %s in 1 %s layer\n", c0,
                         in->src->n_layers, in->src->n_layers == 1 ? "" : "s", c1,
