@@ -15,6 +15,7 @@
 #include "image_ref.h"
 #include "image_write.h"
 #include "index.h"
+#include "init_inject.h"
 #include "log.h"
 #include "parse_num.h"
 #include "profile.h"
@@ -35,6 +36,7 @@ struct build_opts {
         int64_t epoch; /* -1: not given */
         const char *source;
         const char *dest;
+        struct wh_inject_opts inject; /* --init, --seccomp */
 };
 
 static void build_usage(FILE *f)
@@ -61,6 +63,13 @@ static void build_usage(FILE *f)
                 "      --dry-run             list what would be kept and dropped; write nothing\n"
                 "      --source-date-epoch N timestamps (default: $SOURCE_DATE_EPOCH, else the\n"
                 "                            source image's creation time)\n"
+                "      --init                add the static /whittle-init as PID 1 in front of\n"
+                "                            the entrypoint (signals go to the process group)\n"
+                "      --init-path FILE      the whittle-init to add (default: next to whittle)\n"
+                "      --seccomp             compile the profile's syscalls (or the default list)\n"
+                "                            to /etc/whittle/seccomp.bpf; with --init, load it\n"
+                "      --seccomp-action A    for other syscalls: errno (EPERM, default),\n"
+                "                            errno:N, kill or log\n"
                 "  -q, --quiet               no summary, no warnings\n"
                 "  -v, --verbose             more detail on stderr\n"
                 "  -h, --help                this text\n"
@@ -89,7 +98,17 @@ static int check_usage(const struct build_opts *o, struct wh_err *err)
         return 0;
 }
 
-enum { OPT_ENTRYPOINT = 256, OPT_CMD, OPT_DRY_RUN, OPT_EPOCH, OPT_VERSION };
+enum {
+        OPT_ENTRYPOINT = 256,
+        OPT_CMD,
+        OPT_DRY_RUN,
+        OPT_EPOCH,
+        OPT_VERSION,
+        OPT_INIT,
+        OPT_INIT_PATH,
+        OPT_SECCOMP,
+        OPT_SECCOMP_ACTION,
+};
 
 static int parse_build_args(int argc, char **argv, struct build_opts *o, struct wh_err *err)
 {
@@ -108,6 +127,10 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
+                {"init", no_argument, NULL, OPT_INIT},
+                {"init-path", required_argument, NULL, OPT_INIT_PATH},
+                {"seccomp", no_argument, NULL, OPT_SECCOMP},
+                {"seccomp-action", required_argument, NULL, OPT_SECCOMP_ACTION},
                 {0},
         };
         int c, r;
@@ -178,6 +201,20 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                 case OPT_VERSION:
                         printf("whittle %s\n", WH_VERSION);
                         return 1;
+                case OPT_INIT:
+                        o->inject.init = 1;
+                        break;
+                case OPT_INIT_PATH:
+                        o->inject.init_path = optarg;
+                        break;
+                case OPT_SECCOMP:
+                        o->inject.seccomp = 1;
+                        break;
+                case OPT_SECCOMP_ACTION:
+                        if ((r = wh_seccomp_action_parse(optarg, &o->inject.action,
+                                                         &o->inject.errno_ret, err)) < 0)
+                                return wh_fail_ctx(err, r, "--seccomp-action");
+                        break;
                 default:
                         return wh_failx(err, EINVAL, "unknown or incomplete option '%s'",
                                         argv[optind - 1]);
@@ -279,6 +316,7 @@ struct build_state {
         struct wh_spool spool;
         json_object *out_config;
         struct progress progress;
+        struct wh_inject inject;
 };
 
 static void build_state_release(struct build_state *s)
@@ -290,6 +328,7 @@ static void build_state_release(struct build_state *s)
         wh_profile_free(s->profile);
         wh_effective_release(&s->eff);
         wh_spool_close(&s->spool);
+        wh_inject_release(&s->inject);
         if (s->out_config)
                 json_object_put(s->out_config);
 }
@@ -304,6 +343,9 @@ static int write_result(struct build_state *s, const struct build_opts *o, int64
         r = wh_source_read_kept(s->src, s->idx, wh_spool_sink, &s->spool, show_progress,
                                 &s->progress, err);
         if (r < 0)
+                return r;
+        /* Files the source does not have go in after pass 2, which would look for them. */
+        if ((r = wh_inject_put(&s->inject, s->idx, &s->spool, epoch, &s->cstats, err)) < 0)
                 return r;
         s->out_config = wh_output_config(s->src->config, &s->eff);
         if (!s->out_config)
@@ -339,6 +381,8 @@ static int run_build(const struct build_opts *o, struct wh_err *err)
                 return wh_fail_ctx(err, r, "destination");
         if ((r = load_profile(o, &s.profile, err)) < 0)
                 return r;
+        if ((r = wh_inject_load(&s.inject, &o->inject, err)) < 0)
+                return r;
         if ((r = wh_source_open(&s.src_ref, &s.src, err)) < 0)
                 return wh_fail_ctx(err, r, "%s", o->source);
         if (s.src_ref.transport == WH_T_DIR && s.dest_ref.transport == WH_T_DIR)
@@ -363,6 +407,9 @@ static int run_build(const struct build_opts *o, struct wh_err *err)
         };
         if ((r = wh_closure_run(s.idx, &ci, &s.cstats, err)) < 0)
                 return wh_fail_ctx(err, r, "closure");
+        r = wh_inject_prepare(&s.inject, &o->inject, s.src->config, s.profile, &s.eff, err);
+        if (r < 0)
+                return r;
 
         struct wh_write_result res = {0};
         struct wh_report_input ri = {
@@ -378,6 +425,8 @@ static int run_build(const struct build_opts *o, struct wh_err *err)
                 .eff = &s.eff,
         };
         if (o->dry_run) {
+                if ((r = wh_inject_put(&s.inject, s.idx, NULL, epoch, &s.cstats, err)) < 0)
+                        return r;
                 if ((r = wh_report_dry_run(stdout, s.idx)) < 0)
                         return wh_fail(err, -r, "write listing");
         } else {

@@ -62,3 +62,21 @@ int wh_spool_sink(struct wh_entry *e, wh_read_fn read, void *stream, void *userd
         sp->size += got;
         return 0;
 }
+
+int wh_spool_add_bytes(struct wh_spool *sp, struct wh_entry *e, const void *data, size_t len,
+                       struct wh_err *err)
+{
+        if (e->size != len)
+                return wh_failx(err, EINVAL, "'/%s': %zu bytes, entry says %llu", e->path, len,
+                                (unsigned long long)e->size);
+        const char *p = data;
+        for (size_t done = 0; done < len;) {
+                ssize_t w = pwrite(sp->fd, p + done, len - done, (off_t)(sp->size + done));
+                if (w <= 0)
+                        return wh_fail(err, w < 0 ? errno : ENOSPC, "spool '/%s'", e->path);
+                done += (size_t)w;
+        }
+        e->spool_off = (int64_t)sp->size;
+        sp->size += len;
+        return 0;
+}

@@ -23,3 +23,10 @@ void wh_spool_close(struct wh_spool *sp);
 /* A wh_content_sink: appends the stream to the spool and sets e->spool_off. */
 int wh_spool_sink(struct wh_entry *e, wh_read_fn read, void *stream, void *userdata,
                   struct wh_err *err);
+
+/*
+ * Appends len bytes from memory (a file the build adds, not one of the
+ * source's) and sets e->spool_off. e->size must be len.
+ */
+int wh_spool_add_bytes(struct wh_spool *sp, struct wh_entry *e, const void *data, size_t len,
+                       struct wh_err *err);
