@@ -15,3 +15,4 @@ enum {
 int cmd_build(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_checkout(int argc, char **argv);

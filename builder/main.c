@@ -14,6 +14,7 @@ static const struct {
         {"build", cmd_build, "minimise an image for a workload profile"},
         {"inspect", cmd_inspect, "show an image's config, layers, sizes and file count"},
         {"profile", cmd_profile, "check, show or list workload profiles"},
+        {"checkout", cmd_checkout, "make a runtime bundle from an ostree: image"},
 };
 
 static void usage(FILE *f)
@@ -22,7 +23,7 @@ static void usage(FILE *f)
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\nImage references: oci:DIR[:REF] oci-archive:FILE[:REF] "
-                   "docker-archive:FILE[:NAME:TAG] dir:DIR tar:FILE\n"
+                   "docker-archive:FILE[:NAME:TAG] dir:DIR tar:FILE ostree:REPO:REF\n"
                    "Run 'whittle COMMAND --help' for a command's options.\n");
 }
 

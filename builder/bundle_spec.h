@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * An OCI runtime bundle's config.json made from an image config, as an
+ * engine would: process from Entrypoint+Cmd, Env (PATH added when
+ * missing), WorkingDir, User (names looked up in the rootfs's etc/passwd
+ * and etc/group, read inside the root); runc's defaults for the rest:
+ * namespaces pid, ipc, uts, mount, network; /proc, /dev, /dev/pts,
+ * /dev/shm, /dev/mqueue, /sys; docker's default capabilities;
+ * noNewPrivileges; masked and read-only /proc paths.
+ */
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct wh_bundle_opts {
+        int readonly;         /* root.readonly */
+        int terminal;         /* process.terminal */
+        const char *hostname; /* NULL: "whittle" */
+};
+
+/*
+ * image_config: the image config (the object with "config" inside), may be
+ * NULL. rootfs_fd: the bundle's root, for user and group names. *ret is
+ * the config.json text, caller owns. Fails when the image names no
+ * process (neither Entrypoint nor Cmd) or a user that the rootfs lacks.
+ */
+int wh_bundle_config(json_object *image_config, int rootfs_fd, const struct wh_bundle_opts *o,
+                     char **ret, struct wh_err *err);
+
+/*
+ * Resolves an image's User ("", "uid", "name", "uid:gid", "name:group")
+ * against the rootfs's etc/passwd and etc/group. A user without a group
+ * takes its passwd entry's group, or 0.
+ */
+int wh_bundle_user(const char *user, int rootfs_fd, uint32_t *ret_uid, uint32_t *ret_gid,
+                   struct wh_err *err);
