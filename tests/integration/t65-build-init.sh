@@ -72,6 +72,10 @@ like "$WH_OUT" $'keep\t/whittle-init\t--init' "the dry run lists /whittle-init"
 like "$WH_OUT" $'keep\t/etc/whittle/seccomp.bpf\t--seccomp: ' "and the filter"
 ok "the dry run writes nothing" test ! -e "$WH_TMP/dry"
 
+run_wh build --compression gzip --profile "$WH_TMP/nomkdir.json" --init --seccomp "$SRC" "oci:$WH_TMP/out2:x"
+is "$(oci_manifest_digest "$WH_TMP/out2" x)" "$(oci_manifest_digest "$OUT" x)" \
+	"the same build twice gives the same manifest digest"
+
 # Whittling a whittled image again does not nest the init.
 run_wh build -q --compression gzip --profile "$WH_TMP/plain.json" --init "oci:$OUT:x" "oci:$WH_TMP/again:x"
 is "$WH_RC" 0 "build --init from an image that has it already"
