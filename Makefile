@@ -44,7 +44,8 @@ pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pkg_libs = $(shell $(PKG_CONFIG) $(PKG_STATIC) --libs $(1))
 
 CPPFLAGS += -Icommon -include common/prelude.h -DWH_VERSION='"$(VERSION)"' \
-	-DWH_PROFILE_DIR='"$(PREFIX)/share/whittle/profiles"' $(FEATURE_CFLAGS)
+	-DWH_PROFILE_DIR='"$(PREFIX)/share/whittle/profiles"' \
+	-DWH_LIBEXEC_DIR='"$(PREFIX)/libexec/whittle"' $(FEATURE_CFLAGS)
 CFLAGS := $(CSTD) $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(HARDEN_LD) $(SAN) $(EXTRA_LDFLAGS)
 
@@ -176,8 +177,10 @@ format:
 		tests/fuzz/*.[ch])
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/whittle/profiles
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/whittle/profiles \
+		$(DESTDIR)$(PREFIX)/libexec/whittle
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/whittle-init $(DESTDIR)$(PREFIX)/libexec/whittle/
 	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/whittle/profiles/
 
 clean:
