@@ -15,4 +15,6 @@ enum {
 int cmd_build(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_checkout(int argc, char **argv);

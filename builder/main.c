@@ -14,6 +14,8 @@ static const struct {
         {"build", cmd_build, "minimise an image for a workload profile"},
         {"inspect", cmd_inspect, "show an image's config, layers, sizes and file count"},
         {"profile", cmd_profile, "check, show or list workload profiles"},
+        {"trace", cmd_trace, "run an image's workload and record the profile it needs"},
+        {"verify", cmd_verify, "check that a whittled image still runs its workload"},
         {"checkout", cmd_checkout, "make a runtime bundle from an ostree: image"},
 };
 

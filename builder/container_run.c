@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Materialising an image into an OCI bundle and driving whittle-run on it.
+ *
+ * The rootfs is written by the dir: destination with every index entry
+ * kept, so it is the image's merged tree as the layers define it (owners,
+ * modes, xattrs; devices are left to the runtime), written through
+ * directory fds only. mtimes are not clamped (an epoch far in the future):
+ * interpreters compare them (Python's .pyc checks), and a trace should see
+ * the image as it is.
+ *
+ * The config is deliberately close to what `docker run IMAGE` gives: the
+ * image's Env, WorkingDir, User, Docker's default capabilities, a writable
+ * root, no network namespace (the probe reaches loopback ports).
+ */
+#include "container_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs_util.h"
+#include "image_config.h"
+#include "image_ref.h"
+#include "image_write.h"
+#include "json_util.h"
+#include "log.h"
+#include "parse_num.h"
+#include "path_safe.h"
+#include "spool.h"
+
+extern char **environ;
+
+void wh_bundle_release(struct wh_bundle *b)
+{
+        wh_container_destroy(b);
+        if (b->dir) {
+                _cleanup_free_ char *parent = strdup(b->dir);
+                char *slash = parent ? strrchr(parent, '/') : NULL;
+                if (slash) {
+                        *slash = '\0';
+                        _cleanup_close_ int pfd = open(*parent ? parent : "/",
+                                                       O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (pfd >= 0)
+                                wh_rm_rf_at(pfd, slash + 1);
+                }
+        }
+        free(b->dir);
+        free(b->rootfs);
+        free(b->bundle);
+        free(b->state);
+        free(b->out_path);
+        free(b->id);
+        free(b->runtime);
+        wh_source_free(b->src);
+        wh_index_free(b->idx);
+        wh_strv_free(b->args);
+        *b = (struct wh_bundle){0};
+}
+
+pid_t wh_spawn(char *const *argv, int out_fd)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        sigset_t none, dfl;
+        sigemptyset(&none);
+        sigemptyset(&dfl);
+        sigaddset(&dfl, SIGPIPE);
+        sigaddset(&dfl, SIGCHLD);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_init(&at);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (out_fd >= 0) {
+                posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+                posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+        } else {
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+                posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        }
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &dfl);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        pid_t pid;
+        int r = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        return r ? -r : pid;
+}
+
+/* Runs the runtime with args and waits; returns its exit status or -errno. */
+static int runtime_run(struct wh_bundle *b, const char *const *args, int out_fd)
+{
+        char *argv[16];
+        size_t n = 0;
+        argv[n++] = b->runtime;
+        argv[n++] = (char *)"--root";
+        argv[n++] = b->state;
+        for (; *args && n < ARRAY_SIZE(argv) - 1; args++)
+                argv[n++] = (char *)*args;
+        argv[n] = NULL;
+        pid_t pid = wh_spawn(argv, out_fd);
+        if (pid < 0)
+                return pid;
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *find_runtime(const char *given)
+{
+        if (given)
+                return strdup(given);
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                char *p = NULL;
+                if (slash &&
+                    asprintf(&p, "%.*s/whittle-run", (int)(slash - self), self) > 0) {
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return strdup("whittle-run");
+}
+
+/* Every entry kept, so the dir: writer reproduces the whole merged tree. */
+static int write_rootfs(struct wh_bundle *b, json_object *out_config, struct wh_err *err)
+{
+        size_t n = 0;
+        struct wh_entry **all = wh_index_sorted(b->idx, &n);
+        const char *why = wh_index_intern(b->idx, "traced image");
+        if ((!all && n) || !why)
+                return wh_fail(err, ENOMEM, "index");
+        for (size_t i = 0; i < n; i++)
+                all[i]->keep_reason = why;
+        struct wh_spool sp = {.fd = -1};
+        int r = wh_spool_open(&sp, err);
+        if (r >= 0)
+                r = wh_source_read_kept(b->src, b->idx, wh_spool_sink, &sp, NULL, NULL,
+                                        err);
+        struct wh_image_ref dest = {.transport = WH_T_DIR, .path = b->rootfs};
+        struct wh_write_opts wo = {
+                .compression = WH_COMP_NONE,
+                .level = -1,
+                .epoch = INT64_MAX / 4,
+                .config = out_config,
+                .history_created_by = "whittle trace",
+                .spool_fd = sp.fd,
+        };
+        struct wh_write_result res;
+        if (r >= 0)
+                r = wh_image_write(&dest, b->idx, &wo, &res, err);
+        wh_spool_close(&sp);
+        return r;
+}
+
+/* uid (or gid, with group) of name in the image's /etc/passwd (/etc/group). */
+static int lookup_name(int root_fd, int group, const char *name, uint32_t *ret_id,
+                       uint32_t *ret_gid)
+{
+        _cleanup_close_ int fd =
+                wh_open_in_root(root_fd, group ? "/etc/group" : "/etc/passwd", O_RDONLY, 0);
+        if (fd < 0)
+                return fd;
+        _cleanup_fclose_ FILE *f = fdopen(fd, "r");
+        if (!f)
+                return -errno;
+        fd = -1;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        size_t nlen = strlen(name);
+        while (getline(&line, &cap, f) > 0) {
+                if (strncmp(line, name, nlen) || line[nlen] != ':')
+                        continue;
+                char *f2 = strchr(line + nlen + 1, ':'); /* after the password */
+                char *f3 = f2 ? strchr(f2 + 1, ':') : NULL;
+                if (!f3)
+                        return -EINVAL;
+                *f3 = '\0';
+                int64_t id, gid = 0;
+                if (wh_parse_i64(f2 + 1, 0, UINT32_MAX, &id) < 0)
+                        return -EINVAL;
+                if (!group) {
+                        char *f4 = strchr(f3 + 1, ':');
+                        if (!f4)
+                                return -EINVAL;
+                        *f4 = '\0';
+                        if (wh_parse_i64(f3 + 1, 0, UINT32_MAX, &gid) < 0)
+                                return -EINVAL;
+                }
+                *ret_id = (uint32_t)id;
+                if (ret_gid)
+                        *ret_gid = (uint32_t)gid;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* "USER", "UID", "USER:GROUP", "UID:GID" as the image's files define them. */
+static int resolve_user(const char *rootfs, const char *user, uint32_t *uid, uint32_t *gid,
+                        struct wh_err *err)
+{
+        *uid = *gid = 0;
+        if (!user || !*user)
+                return 0;
+        _cleanup_free_ char *u = strdup(user);
+        if (!u)
+                return wh_fail(err, ENOMEM, "user");
+        char *g = strchr(u, ':');
+        if (g)
+                *g++ = '\0';
+        _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return wh_fail(err, errno, "open '%s'", rootfs);
+        int64_t v;
+        if (wh_parse_i64(u, 0, UINT32_MAX, &v) == 0)
+                *uid = (uint32_t)
+                        v; /* group 0 unless given, as docker without a passwd entry */
+        else if (lookup_name(root_fd, 0, u, uid, gid) < 0)
+                return wh_failx(err, ENOENT, "user '%s' is not in the image's /etc/passwd",
+                                u);
+        if (!g)
+                return 0;
+        if (wh_parse_i64(g, 0, UINT32_MAX, &v) == 0)
+                *gid = (uint32_t)v;
+        else if (lookup_name(root_fd, 1, g, gid, NULL) < 0)
+                return wh_failx(err, ENOENT, "group '%s' is not in the image's /etc/group",
+                                g);
+        return 0;
+}
+
+static json_object *mount_obj(const char *dst, const char *type, const char *src,
+                              const char *const *opts)
+{
+        json_object *m = json_object_new_object();
+        if (!m)
+                return NULL;
+        json_object *o = json_object_new_array();
+        for (size_t i = 0; o && opts[i]; i++)
+                json_object_array_add(o, json_object_new_string(opts[i]));
+        if (!o || wh_json_add_string(m, "destination", dst) < 0 ||
+            wh_json_add_string(m, "type", type) < 0 ||
+            wh_json_add_string(m, "source", src) < 0) {
+                json_object_put(o);
+                json_object_put(m);
+                return NULL;
+        }
+        json_object_object_add(m, "options", o);
+        return m;
+}
+
+static json_object *mounts_json(void)
+{
+        static const char *const proc[] = {NULL};
+        static const char *const dev[] = {"nosuid", "strictatime", "mode=755",
+                                          "size=65536k", NULL};
+        static const char *const pts[] = {
+                "nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+                "mode=0620", "gid=5",  NULL};
+        static const char *const shm[] = {"nosuid",    "noexec",      "nodev",
+                                          "mode=1777", "size=65536k", NULL};
+        static const char *const mq[] = {"nosuid", "noexec", "nodev", NULL};
+        static const char *const sys[] = {"nosuid", "noexec", "nodev", "ro", NULL};
+        json_object *a = json_object_new_array();
+        if (!a)
+                return NULL;
+        json_object *m[] = {
+                mount_obj("/proc", "proc", "proc", proc),
+                mount_obj("/dev", "tmpfs", "tmpfs", dev),
+                mount_obj("/dev/pts", "devpts", "devpts", pts),
+                mount_obj("/dev/shm", "tmpfs", "shm", shm),
+                mount_obj("/dev/mqueue", "mqueue", "mqueue", mq),
+                mount_obj("/sys", "sysfs", "sysfs", sys),
+        };
+        int bad = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+                if (!m[i])
+                        bad = 1;
+                else
+                        json_object_array_add(a, m[i]);
+        }
+        if (bad) {
+                json_object_put(a);
+                return NULL;
+        }
+        return a;
+}
+
+static json_object *strv_array(const char *const *v)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && v[i]; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
+static json_object *process_json(const struct wh_bundle *b, const struct wh_effective *eff,
+                                 uint32_t uid, uint32_t gid)
+{
+        /* Docker's default capability set: what images expect to run with. */
+        static const char *const caps[] = {"CAP_CHOWN",
+                                           "CAP_DAC_OVERRIDE",
+                                           "CAP_FSETID",
+                                           "CAP_FOWNER",
+                                           "CAP_MKNOD",
+                                           "CAP_NET_RAW",
+                                           "CAP_SETGID",
+                                           "CAP_SETUID",
+                                           "CAP_SETFCAP",
+                                           "CAP_SETPCAP",
+                                           "CAP_NET_BIND_SERVICE",
+                                           "CAP_SYS_CHROOT",
+                                           "CAP_KILL",
+                                           "CAP_AUDIT_WRITE",
+                                           NULL};
+        static const char *const sets[] = {"bounding", "effective", "permitted", NULL};
+        json_object *p = json_object_new_object(), *user = json_object_new_object();
+        json_object *capo = json_object_new_object();
+        if (!p || !user || !capo)
+                goto fail;
+        json_object_object_add(p, "terminal", json_object_new_boolean(0));
+        json_object_object_add(user, "uid", json_object_new_int64(uid));
+        json_object_object_add(user, "gid", json_object_new_int64(gid));
+        json_object_object_add(p, "user", user);
+        user = NULL;
+        json_object_object_add(p, "args", wh_json_from_strv(b->args));
+        int has_path = 0;
+        for (char **e = eff->env; e && *e; e++)
+                has_path |= !strncmp(*e, "PATH=", 5);
+        json_object *env = wh_json_from_strv(eff->env);
+        if (!env)
+                goto fail;
+        if (!has_path)
+                json_object_array_add(
+                        env, json_object_new_string("PATH=/usr/local/sbin:/usr/local/bin:/"
+                                                    "usr/sbin:/usr/bin:/sbin:/bin"));
+        json_object_object_add(p, "env", env);
+        wh_json_add_string(p, "cwd", eff->workdir && *eff->workdir ? eff->workdir : "/");
+        for (size_t i = 0; sets[i]; i++)
+                json_object_object_add(capo, sets[i], strv_array(caps));
+        json_object_object_add(p, "capabilities", capo);
+        capo = NULL;
+        json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(0));
+        return p;
+fail:
+        json_object_put(p);
+        json_object_put(user);
+        json_object_put(capo);
+        return NULL;
+}
+
+static int write_config(struct wh_bundle *b, const struct wh_effective *eff,
+                        struct wh_err *err)
+{
+        static const char *const ns[] = {"pid", "ipc", "uts", "mount", NULL};
+        static const char *const masked[] = {"/proc/kcore",      "/proc/keys",
+                                             "/proc/timer_list", "/proc/sched_debug",
+                                             "/sys/firmware",    NULL};
+        static const char *const ro[] = {"/proc/bus",           "/proc/fs",
+                                         "/proc/irq",           "/proc/sys",
+                                         "/proc/sysrq-trigger", NULL};
+        uint32_t uid, gid;
+        int r = resolve_user(b->rootfs, eff->user, &uid, &gid, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_object *c = json_object_new_object();
+        json_object *root = json_object_new_object(), *linux_o = json_object_new_object();
+        json_object *nsa = json_object_new_array(), *proc = process_json(b, eff, uid, gid);
+        json_object *mounts = mounts_json();
+        if (!c || !root || !linux_o || !nsa || !proc || !mounts) {
+                json_object_put(root);
+                json_object_put(linux_o);
+                json_object_put(nsa);
+                json_object_put(proc);
+                json_object_put(mounts);
+                return wh_fail(err, ENOMEM, "config.json");
+        }
+        wh_json_add_string(c, "ociVersion", "1.1.0");
+        json_object_object_add(c, "process", proc);
+        wh_json_add_string(root, "path", "rootfs");
+        json_object_object_add(root, "readonly", json_object_new_boolean(0));
+        json_object_object_add(c, "root", root);
+        wh_json_add_string(c, "hostname", "whittle");
+        json_object_object_add(c, "mounts", mounts);
+        for (size_t i = 0; ns[i]; i++) {
+                json_object *o = json_object_new_object();
+                wh_json_add_string(o, "type", ns[i]);
+                json_object_array_add(nsa, o);
+        }
+        json_object_object_add(linux_o, "namespaces", nsa);
+        json_object_object_add(linux_o, "maskedPaths", strv_array(masked));
+        json_object_object_add(linux_o, "readonlyPaths", strv_array(ro));
+        json_object_object_add(c, "linux", linux_o);
+        _cleanup_free_ char *text = wh_json_to_string(c, 1);
+        if (!text)
+                return wh_fail(err, ENOMEM, "config.json");
+        _cleanup_close_ int dfd = open(b->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return wh_fail(err, errno, "open '%s'", b->bundle);
+        return wh_write_file_atomic_at(dfd, "config.json", text, strlen(text), 0644, err);
+}
+
+static int strv_concat(char **a, char **b, char ***ret)
+{
+        size_t n = 0;
+        for (char **p = a; p && *p; p++)
+                n++;
+        for (char **p = b; p && *p; p++)
+                n++;
+        char **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        n = 0;
+        for (char **p = a; p && *p; p++)
+                if (!(v[n++] = strdup(*p)))
+                        goto fail;
+        for (char **p = b; p && *p; p++)
+                if (!(v[n++] = strdup(*p)))
+                        goto fail;
+        *ret = v;
+        return 0;
+fail:
+        wh_strv_free(v);
+        return -ENOMEM;
+}
+
+static int make_dirs(struct wh_bundle *b, struct wh_err *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        if (asprintf(&b->dir, "%s/whittle-trace.XXXXXX", tmp && *tmp ? tmp : "/var/tmp") <
+            0)
+                return wh_fail(err, ENOMEM, "bundle");
+        if (!mkdtemp(b->dir)) {
+                int e = errno;
+                free(b->dir);
+                b->dir = NULL;
+                return wh_fail(err, e, "temporary directory");
+        }
+        if (asprintf(&b->bundle, "%s/bundle", b->dir) < 0 ||
+            asprintf(&b->rootfs, "%s/bundle/rootfs", b->dir) < 0 ||
+            asprintf(&b->state, "%s/state", b->dir) < 0 ||
+            asprintf(&b->out_path, "%s/output", b->dir) < 0 ||
+            asprintf(&b->id, "whittle-trace-%ld", (long)getpid()) < 0)
+                return wh_fail(err, ENOMEM, "bundle");
+        if (mkdir(b->bundle, 0700) < 0 || mkdir(b->state, 0700) < 0)
+                return wh_fail(err, errno, "create '%s'", b->bundle);
+        return 0;
+}
+
+int wh_bundle_prepare(const char *source, const struct wh_bundle_opts *o,
+                      struct wh_bundle *ret, struct wh_err *err)
+{
+        struct wh_bundle b = {0};
+        struct wh_image_ref ref = {0};
+        struct wh_effective eff = {0};
+        struct wh_index_stats stats;
+        json_object *out_config = NULL;
+        int r = wh_image_ref_parse(source, 0, &ref, err);
+        if (r < 0)
+                goto out;
+        if (!(b.runtime = find_runtime(o->runtime))) {
+                r = wh_fail(err, ENOMEM, "runtime");
+                goto out;
+        }
+        if ((r = make_dirs(&b, err)) < 0)
+                goto out;
+        if ((r = wh_source_open(&ref, &b.src, err)) < 0 ||
+            (!(b.idx = wh_index_new()) && (r = wh_fail(err, ENOMEM, "index")) < 0) ||
+            (r = wh_source_index(b.src, b.idx, &stats, NULL, NULL, err)) < 0 ||
+            (r = wh_effective_compute(b.src->config, o->profile, NULL, NULL, &eff, err)) <
+                    0) {
+                r = wh_fail_ctx(err, r, "%s", source);
+                goto out;
+        }
+        if (o->args && o->args[0])
+                r = strv_concat(o->args, NULL, &b.args);
+        else
+                r = strv_concat(eff.entrypoint, eff.cmd, &b.args);
+        if (r < 0) {
+                r = wh_fail(err, ENOMEM, "args");
+                goto out;
+        }
+        if (!b.args[0]) {
+                r = wh_failx(err, EINVAL,
+                             "%s: the image has no entrypoint or cmd; give one "
+                             "after '--'",
+                             source);
+                goto out;
+        }
+        if (!(out_config = wh_output_config(b.src->config, &eff))) {
+                r = wh_fail(err, ENOMEM, "config");
+                goto out;
+        }
+        if ((r = write_rootfs(&b, out_config, err)) < 0) {
+                r = wh_fail_ctx(err, r, "materialise %s", source);
+                goto out;
+        }
+        r = write_config(&b, &eff, err);
+out:
+        if (out_config)
+                json_object_put(out_config);
+        wh_effective_release(&eff);
+        wh_image_ref_release(&ref);
+        if (r < 0)
+                wh_bundle_release(&b);
+        else
+                *ret = b;
+        return r;
+}
+
+/* The last lines of the output file, for an error message. */
+static void output_tail(const struct wh_bundle *b, char *buf, size_t len)
+{
+        buf[0] = '\0';
+        _cleanup_close_ int fd = open(b->out_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        off_t end = lseek(fd, 0, SEEK_END);
+        off_t start = end > (off_t)len - 1 ? end - (off_t)len + 1 : 0;
+        ssize_t n = pread(fd, buf, len - 1, start);
+        buf[n > 0 ? n : 0] = '\0';
+        size_t l = strlen(buf);
+        while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
+                buf[--l] = '\0';
+}
+
+void wh_container_print_output(const struct wh_bundle *b, FILE *f, int lines)
+{
+        char tail[4096];
+        output_tail(b, tail, sizeof(tail));
+        if (!tail[0])
+                return;
+        const char *p = tail + strlen(tail);
+        int n = 0;
+        while (p > tail && n < lines)
+                if (*--p == '\n')
+                        n++;
+        if (*p == '\n')
+                p++;
+        fprintf(f, "whittle: the workload's last output:\n");
+        while (*p) {
+                size_t l = strcspn(p, "\n");
+                fprintf(f, "  | %.*s\n", (int)l, p);
+                p += l;
+                if (*p)
+                        p++;
+        }
+}
+
+int wh_container_create(struct wh_bundle *b, pid_t *ret_pid, struct wh_err *err)
+{
+        /* The init outlives `create`; as its subreaper this process gets its exit status.
+         */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                return wh_fail(err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+        _cleanup_close_ int out =
+                open(b->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (out < 0)
+                return wh_fail(err, errno, "open '%s'", b->out_path);
+        _cleanup_free_ char *pidfile = NULL;
+        if (asprintf(&pidfile, "%s/init.pid", b->dir) < 0)
+                return wh_fail(err, ENOMEM, "pid file");
+        const char *args[] = {"create", "--bundle", b->bundle, "--pid-file",
+                              pidfile,  b->id,      NULL};
+        int st = runtime_run(b, args, out);
+        if (st < 0)
+                return wh_fail(err, -st, "run '%s'", b->runtime);
+        if (st != 0) {
+                char tail[600];
+                output_tail(b, tail, sizeof(tail));
+                return wh_failx(err, EIO, "%s create failed (exit %d): %s", b->runtime, st,
+                                tail);
+        }
+        b->created = 1;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = wh_read_file_at(AT_FDCWD, pidfile, 64, &text, &len, err);
+        if (r < 0)
+                return r;
+        text[strcspn(text, "\n")] = '\0';
+        int pid;
+        if (wh_parse_int(text, 1, INT_MAX, &pid) < 0)
+                return wh_failx(err, EINVAL, "pid file '%s': '%s'", pidfile, text);
+        *ret_pid = pid;
+        return 0;
+}
+
+int wh_container_start(struct wh_bundle *b, pid_t *ret_pid, struct wh_err *err)
+{
+        _cleanup_close_ int out = open(b->out_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (out < 0)
+                return wh_fail(err, errno, "open '%s'", b->out_path);
+        char *argv[] = {b->runtime, (char *)"--root", b->state, (char *)"start", b->id,
+                        NULL};
+        pid_t pid = wh_spawn(argv, out);
+        if (pid < 0)
+                return wh_fail(err, -pid, "run '%s'", b->runtime);
+        *ret_pid = pid;
+        return 0;
+}
+
+void wh_container_destroy(struct wh_bundle *b)
+{
+        if (!b->created)
+                return;
+        const char *args[] = {"delete", "--force", b->id, NULL};
+        int st = runtime_run(b, args, -1);
+        if (st != 0)
+                wh_warn("%s delete %s: exit %d", b->runtime, b->id, st);
+        b->created = 0;
+}

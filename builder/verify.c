@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * verify: run the whittled image under the tracer and judge the run. A
+ * path counts as missing when the workload looked it up and got ENOENT,
+ * the original image resolves it (symlinks followed inside the image) and
+ * the whittled one does not. /proc, /sys and /dev never count (the
+ * runtime provides them), nor do paths the original lacks too (a program
+ * probing for optional files is not a regression).
+ */
+#include "verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container_run.h"
+#include "image_read.h"
+#include "image_ref.h"
+#include "log.h"
+#include "trace.h"
+
+static int exists(struct wh_index *idx, const char *path)
+{
+        struct wh_entry *e = NULL;
+        return wh_index_resolve(idx, path, 1, NULL, NULL, &e, NULL) == 0;
+}
+
+static int index_original(const char *ref_text, struct wh_source **ret_src,
+                          struct wh_index **ret_idx, struct wh_err *err)
+{
+        struct wh_image_ref ref = {0};
+        struct wh_index_stats stats;
+        int r = wh_image_ref_parse(ref_text, 0, &ref, err);
+        if (r >= 0 && (r = wh_source_open(&ref, ret_src, err)) >= 0) {
+                if (!(*ret_idx = wh_index_new()))
+                        r = wh_fail(err, ENOMEM, "index");
+                else
+                        r = wh_source_index(*ret_src, *ret_idx, &stats, NULL, NULL, err);
+        }
+        wh_image_ref_release(&ref);
+        return r < 0 ? wh_fail_ctx(err, r, "%s", ref_text) : 0;
+}
+
+/* 1 when the workload's output holds text. */
+static int output_has(const struct wh_bundle *b, const char *text, struct wh_err *err)
+{
+        _cleanup_close_ int fd = open(b->out_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return wh_fail(err, errno, "open '%s'", b->out_path);
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size < 0)
+                return wh_fail(err, errno, "read output");
+        _cleanup_free_ char *buf = NULL;
+        if (!(buf = malloc((size_t)size + 1)))
+                return wh_fail(err, ENOMEM, "read output");
+        ssize_t n = pread(fd, buf, (size_t)size, 0);
+        if (n < 0)
+                return wh_fail(err, errno, "read output");
+        for (ssize_t i = 0; i < n; i++)
+                if (!buf[i])
+                        buf[i] = ' ';
+        buf[n] = '\0';
+        return strstr(buf, text) != NULL;
+}
+
+__attribute__((format(printf, 2, 3))) static void problem(int *n, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "whittle: verify: ");
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        (*n)++;
+}
+
+/* Judges one run; returns the number of problems found (printed). */
+static int judge(const struct wh_verify_opts *o, const char *expect, struct wh_bundle *b,
+                 struct wh_index *orig, const struct wh_trace_result *res,
+                 struct wh_err *err)
+{
+        int n = 0;
+        if (res->start_failed)
+                problem(&n, "the container did not start");
+        if (res->exited && res->status != 0 && !res->probe_ok)
+                problem(&n, "the workload exited with status %d", res->status);
+        if (o->probe && !res->probe_ok)
+                problem(&n, "the probe never succeeded");
+        if (expect && *expect) {
+                int has = output_has(b, expect, err);
+                if (has < 0)
+                        return has;
+                if (!has)
+                        problem(&n, "the output lacks '%s'", expect);
+        }
+        _cleanup_strv_ char **missing = wh_strset_sorted(&res->missing);
+        if (!missing)
+                return wh_fail(err, ENOMEM, "verify");
+        for (char **m = missing; *m; m++)
+                if (exists(orig, *m) && !exists(b->idx, *m))
+                        problem(&n,
+                                "/%s: looked up by the workload, in the original image "
+                                "but not in the whittled one",
+                                *m);
+        return n;
+}
+
+int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
+{
+        int r = wh_trace_check_privileges("whittle verify", err);
+        if (r < 0)
+                return r;
+        struct wh_source *osrc = NULL;
+        struct wh_index *oidx_owned = NULL, *oidx = o->original_idx;
+        if (!oidx && (r = index_original(o->original, &osrc, &oidx_owned, err)) < 0)
+                goto out;
+        if (!oidx)
+                oidx = oidx_owned;
+        /* The smoke test is the default workload, as the profile format says. */
+        char **args = o->args;
+        const char *expect = o->expect;
+        if (!args && !o->probe && o->profile && o->profile->smoke_cmd) {
+                args = o->profile->smoke_cmd;
+                if (!expect)
+                        expect = o->profile->smoke_expect;
+        }
+        _cleanup_(wh_bundle_release) struct wh_bundle b = {0};
+        struct wh_bundle_opts bo = {
+                .runtime = o->runtime, .profile = o->profile, .args = args};
+        if ((r = wh_bundle_prepare(o->whittled, &bo, &b, err)) < 0)
+                goto out;
+        _cleanup_(wh_trace_result_release) struct wh_trace_result res = {0};
+        struct wh_trace_opts to = {.duration = o->duration, .probe = o->probe};
+        if ((r = wh_trace_run(&b, &to, &res, err)) < 0)
+                goto out;
+        r = judge(o, expect, &b, oidx, &res, err);
+        if (r > 0) {
+                wh_container_print_output(&b, stderr, 20);
+                fprintf(stderr, "whittle: verify: %s: %d problem%s\n", o->whittled, r,
+                        r == 1 ? "" : "s");
+                r = 0;
+        } else if (r == 0) {
+                wh_info("verify: %s: %zu lookups, %zu paths used, %.2f s: verified",
+                        o->whittled, res.missing.n, res.used.n, res.seconds);
+                r = 1;
+        }
+out:
+        wh_index_free(oidx_owned);
+        wh_source_free(osrc);
+        return r;
+}

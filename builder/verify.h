@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * Verifying a whittled image: its workload (or the profile's smoke
+ * command) runs under the tracer, and the run fails when the workload
+ * exits with an error, its output lacks the expected text, a probe never
+ * succeeds, or it looked up a path that the original image has and the
+ * whittled one lacks. Used by `whittle verify` and `whittle build --verify`.
+ */
+#include "err.h"
+#include "index.h"
+#include "profile.h"
+
+struct wh_verify_opts {
+        const char *original; /* reference text */
+        struct wh_index
+                *original_idx; /* the original's index when at hand (borrowed), or NULL */
+        const char *whittled;  /* reference text */
+        const struct wh_profile *profile; /* may be NULL: smoke cmd/expect, entrypoint... */
+        char **args;                      /* NULL: smoke cmd, else the image's workload */
+        const char *probe;                /* host command, or NULL */
+        const char *expect;               /* overrides the profile's smoke.expect */
+        double duration;                  /* seconds; <= 0 means 60 */
+        const char *runtime;              /* whittle-run, NULL for the default */
+};
+
+/*
+ * Returns 1 verified, 0 not verified (the reasons, one per line, on
+ * stderr, prefixed with "whittle: verify: "), < 0 when verifying was
+ * impossible (err says why).
+ */
+int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err);
