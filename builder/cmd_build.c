@@ -21,6 +21,7 @@
 #include "profile.h"
 #include "report.h"
 #include "spool.h"
+#include "verify.h"
 
 struct build_opts {
         char **profiles;
@@ -33,6 +34,7 @@ struct build_opts {
         int level;
         const char *report;
         int dry_run;
+        int verify; /* --verify: DEST is written only when the result passes */
         int64_t epoch; /* -1: not given */
         const char *source;
         const char *dest;
@@ -61,6 +63,8 @@ static void build_usage(FILE *f)
                 "  -l, --level N             compression level\n"
                 "  -r, --report FILE         write a JSON report (what was kept, and why)\n"
                 "      --dry-run             list what would be kept and dropped; write nothing\n"
+                "      --verify              run the result's smoke test (or workload) under the\n"
+                "                            tracer first; DEST is not written when it fails\n"
                 "      --source-date-epoch N timestamps (default: $SOURCE_DATE_EPOCH, else the\n"
                 "                            source image's creation time)\n"
                 "      --init                add the static /whittle-init as PID 1 in front of\n"
@@ -108,6 +112,7 @@ enum {
         OPT_INIT_PATH,
         OPT_SECCOMP,
         OPT_SECCOMP_ACTION,
+        OPT_VERIFY,
 };
 
 static int parse_build_args(int argc, char **argv, struct build_opts *o, struct wh_err *err)
@@ -131,6 +136,7 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                 {"init-path", required_argument, NULL, OPT_INIT_PATH},
                 {"seccomp", no_argument, NULL, OPT_SECCOMP},
                 {"seccomp-action", required_argument, NULL, OPT_SECCOMP_ACTION},
+                {"verify", no_argument, NULL, OPT_VERIFY},
                 {0},
         };
         int c, r;
@@ -180,6 +186,9 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                         break;
                 case OPT_DRY_RUN:
                         o->dry_run = 1;
+                        break;
+                case OPT_VERIFY:
+                        o->verify = 1;
                         break;
                 case OPT_EPOCH:
                         if (wh_parse_i64(optarg, 0, INT64_MAX / 2, &o->epoch) < 0)
@@ -366,6 +375,8 @@ static int write_result(struct build_state *s, const struct build_opts *o, int64
                 .base_name = s->src_ref.transport == WH_T_DIR ? NULL : s->src_ref.ref,
                 .spool_fd = s->spool.fd,
         };
+        if (o->verify && (r = wh_verify_before_write(o->source, s->idx, &wo, s->profile, err)) < 0)
+                return wh_fail_ctx(err, r, "not written");
         return wh_image_write(&s->dest_ref, s->idx, &wo, res, err);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs_util.h"
 #include "container_run.h"
 #include "image_read.h"
 #include "image_ref.h"
@@ -151,5 +152,47 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
 out:
         wh_index_free(oidx_owned);
         wh_source_free(osrc);
+        return r;
+}
+
+int wh_verify_before_write(const char *original, struct wh_index *idx,
+                           const struct wh_write_opts *wo, const struct wh_profile *profile,
+                           struct wh_err *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        _cleanup_free_ char *dir = NULL, *layout = NULL, *ref_text = NULL;
+        if (asprintf(&dir, "%s/whittle-verify.XXXXXX", tmp && *tmp ? tmp : "/var/tmp") < 0)
+                return wh_fail(err, ENOMEM, "verify");
+        if (!mkdtemp(dir))
+                return wh_fail(err, errno, "temporary directory");
+        if (asprintf(&layout, "%s/image", dir) < 0 ||
+            asprintf(&ref_text, "oci:%s:verify", layout) < 0) {
+                rmdir(dir);
+                return wh_fail(err, ENOMEM, "verify");
+        }
+        struct wh_image_ref ref = {
+                .transport = WH_T_OCI, .path = layout, .ref = (char *)"verify"};
+        struct wh_write_opts o = *wo;
+        o.compression = WH_COMP_NONE; /* read back at once: no point in compressing */
+        o.compression_explicit = 0;
+        struct wh_write_result res;
+        int r = wh_image_write(&ref, idx, &o, &res, err);
+        if (r >= 0) {
+                struct wh_verify_opts vo = {
+                        .original = original,
+                        .original_idx = idx,
+                        .whittled = ref_text,
+                        .profile = profile,
+                };
+                r = wh_verify_run(&vo, err);
+                if (r == 0)
+                        r = wh_failx(err, EPROTO, "verify failed (see above)");
+                else if (r > 0)
+                        r = 0;
+        }
+        _cleanup_close_ int tfd =
+                open(tmp && *tmp ? tmp : "/var/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tfd >= 0)
+                wh_rm_rf_at(tfd, strrchr(dir, '/') + 1);
         return r;
 }

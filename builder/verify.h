@@ -8,6 +8,7 @@
  * whittled one lacks. Used by `whittle verify` and `whittle build --verify`.
  */
 #include "err.h"
+#include "image_write.h"
 #include "index.h"
 #include "profile.h"
 
@@ -30,3 +31,13 @@ struct wh_verify_opts {
  * impossible (err says why).
  */
 int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err);
+
+/*
+ * For `build --verify`: writes idx (as wo says, uncompressed) to a
+ * temporary OCI layout, verifies it against original (whose index idx
+ * is) with the profile's smoke test, and removes it. Returns 0 when
+ * verified, -EPROTO ("verify failed") when not, other < 0 on errors.
+ */
+int wh_verify_before_write(const char *original, struct wh_index *idx,
+                           const struct wh_write_opts *wo, const struct wh_profile *profile,
+                           struct wh_err *err);
