@@ -190,6 +190,7 @@ static GVariant *xattrs_variant(const struct wh_entry *m)
 struct committer {
         OstreeRepo *repo;
         int spool_fd;
+        uint64_t spool_size; /* a range past it would fault when mapped */
         OstreeMutableTree *root;
         GHashTable *dirs;     /* path -> OstreeMutableTree (a reference) */
         GHashTable *files;    /* path -> content checksum, for hard links */
@@ -268,6 +269,11 @@ static int add_file(struct committer *c, OstreeMutableTree *parent, const char *
         void *map;
         size_t maplen;
         const guint8 *buf;
+        uint64_t end;
+        if (it->size && (it->spool_off < 0 ||
+                         __builtin_add_overflow((uint64_t)it->spool_off, it->size, &end) ||
+                         end > c->spool_size))
+                return wh_failx(err, EIO, "content is not in the spool");
         int r = map_spool(c->spool_fd, it->spool_off, it->size, &map, &maplen, &buf);
         if (r < 0)
                 return wh_fail(err, -r, "read content from the spool");
@@ -464,7 +470,11 @@ int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan
 {
         g_autoptr(GError) gerr = NULL;
         if (!ref || !ostree_validate_rev(ref, &gerr))
-                return gfail(err, gerr, "ref '%s'", ref ? ref : "");
+                return wh_failx(err, EINVAL, "ref '%s': %s", ref ? ref : "",
+                                gerr ? gerr->message : "missing");
+        struct stat sst;
+        if (fstat(opts->spool_fd, &sst) < 0)
+                return wh_fail(err, errno, "spool");
         g_autoptr(OstreeRepo) repo = NULL;
         int r = repo_open(repo_path, 1, &repo, err);
         if (r < 0)
@@ -474,6 +484,7 @@ int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan
         _cleanup_(committer_release) struct committer c = {
                 .repo = repo,
                 .spool_fd = opts->spool_fd,
+                .spool_size = (uint64_t)sst.st_size,
                 .root = ostree_mutable_tree_new(),
                 .dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref),
                 .files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
