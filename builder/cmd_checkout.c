@@ -101,9 +101,11 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
         return 0;
 }
 
-static int open_bundle(const char *path, int no_config, struct wh_err *err)
+/* *ret_created: the bundle directory is ours, to remove on failure. */
+static int open_bundle(const char *path, int no_config, int *ret_created, struct wh_err *err)
 {
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        *ret_created = mkdir(path, 0755) == 0;
+        if (!*ret_created && errno != EEXIST)
                 return wh_fail(err, errno, "create '%s'", path);
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -146,32 +148,28 @@ static double ms_since(const struct timespec *t0)
         return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static int run_checkout(const struct checkout_opts *o, struct wh_err *err)
+static int run_checkout(const struct checkout_opts *o, const struct wh_image_ref *ref,
+                        struct wh_err *err)
 {
-        struct wh_image_ref ref = {0};
-        int r = wh_image_ref_parse(o->source, 0, &ref, err);
-        if (r < 0)
-                return r;
-        if (ref.transport != WH_T_OSTREE) {
-                wh_image_ref_release(&ref);
-                return wh_failx(err, EINVAL, "'%s': checkout needs an ostree:REPO:REF image",
-                                o->source);
-        }
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        _cleanup_close_ int bfd = open_bundle(o->bundle, o->no_config, err);
+        int created = 0;
+        _cleanup_close_ int bfd = open_bundle(o->bundle, o->no_config, &created, err);
         struct wh_ostree_image img = {0};
-        r = bfd;
+        int r = bfd;
         if (r >= 0)
-                r = wh_ostree_checkout(ref.path, ref.ref, bfd, "rootfs", o->mode, &img, err);
+                r = wh_ostree_checkout(ref->path, ref->ref, bfd, "rootfs", o->mode, &img, err);
         if (r >= 0 && !o->no_config && (r = write_config(bfd, &img, o, err)) < 0)
                 wh_rm_rf_at(bfd, "rootfs");
+        if (r < 0 && created)
+                rmdir(o->bundle);
+        if (r < 0)
+                wh_fail_ctx(err, r, "%s", o->source);
         if (r >= 0 && wh_log_level() >= WH_LOG_WARN)
                 fprintf(stderr, "whittle: %s -> %s/rootfs%s: commit %.12s in %.1f ms\n",
                         o->source, o->bundle, o->no_config ? "" : " + config.json",
                         img.commit, ms_since(&t0));
         wh_ostree_image_release(&img);
-        wh_image_ref_release(&ref);
         return r;
 }
 
@@ -186,7 +184,18 @@ int cmd_checkout(int argc, char **argv)
                 return WH_EXIT_USAGE;
         }
         struct wh_err err = {0};
-        if (run_checkout(&o, &err) < 0) {
+        struct wh_image_ref ref = {0};
+        if (wh_image_ref_parse(o.source, 0, &ref, &err) < 0 ||
+            (ref.transport != WH_T_OSTREE &&
+             wh_failx(&err, EINVAL, "'%s': checkout needs an ostree:REPO:REF image",
+                      o.source) < 0)) {
+                wh_err_print(&err, "whittle: checkout");
+                wh_image_ref_release(&ref);
+                return WH_EXIT_USAGE;
+        }
+        r = run_checkout(&o, &ref, &err);
+        wh_image_ref_release(&ref);
+        if (r < 0) {
                 wh_err_print(&err, "whittle");
                 return WH_EXIT_FAIL;
         }
