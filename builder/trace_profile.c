@@ -198,14 +198,28 @@ static void note_link(struct wh_entry *link, void *userdata)
         *(int *)userdata = 1;
 }
 
+struct used_sets {
+        struct wh_strset real;    /* entries (not directories) that were used */
+        struct wh_strset named;   /* used paths that go through a symlink, as named */
+        struct wh_strset listed;  /* directories opened (listed, or a cwd) */
+        struct wh_strset written; /* directories the workload created something in */
+};
+
+static void used_sets_release(struct used_sets *u)
+{
+        wh_strset_release(&u->real);
+        wh_strset_release(&u->named);
+        wh_strset_release(&u->listed);
+        wh_strset_release(&u->written);
+}
+
 /*
- * Adds the entry path names to real; a path through a symlink also goes to
- * named, since keeping the target alone would break the name the workload
- * used. A path the image lacks stands for its deepest existing directory
- * (where the workload created or looked for something).
+ * Sorts one used path into u. A path through a symlink also goes to named,
+ * since keeping the target alone would break the name the workload used.
+ * A path the image lacks (the workload created it) stands for its deepest
+ * existing directory.
  */
-static int resolve_used(struct wh_index *idx, const char *p, struct wh_strset *real,
-                        struct wh_strset *named)
+static int resolve_used(struct wh_index *idx, const char *p, struct used_sets *u)
 {
         _cleanup_free_ char *cur = strdup(p);
         if (!cur)
@@ -220,9 +234,13 @@ static int resolve_used(struct wh_index *idx, const char *p, struct wh_strset *r
                 if (r == 0 && !e)
                         return 0; /* the root */
                 if (r == 0 && (first || e->type == WH_F_DIR)) {
-                        if (wh_strset_add(real, rp) < 0)
+                        struct wh_strset *to = !first                ? &u->written
+                                               : e->type == WH_F_DIR ? &u->listed
+                                                                     : &u->real;
+                        if (wh_strset_add(to, rp) < 0)
                                 return -ENOMEM;
-                        if (links && first && wh_strset_add(named, cur) < 0)
+                        if (links && first && e->type != WH_F_DIR &&
+                            wh_strset_add(&u->named, cur) < 0)
                                 return -ENOMEM;
                         return 0;
                 }
@@ -294,11 +312,14 @@ static void dir_counts_release(struct dir_counts *dc)
         free(dc->used);
 }
 
-/* The directories whose every non-directory entry below was used. */
+/*
+ * Counts the non-directory entries below each directory into dc (the
+ * caller's, released by it) and returns the directories whose every one
+ * of them was used.
+ */
 static int full_dirs(struct wh_index *idx, const struct wh_strset *real, size_t min,
-                     struct wh_strset *ret)
+                     struct dir_counts *dc, struct wh_strset *ret)
 {
-        _cleanup_(dir_counts_release) struct dir_counts dc = {0};
         size_t n = 0;
         struct wh_entry **all = wh_index_sorted(idx, &n);
         if (!all && n)
@@ -306,14 +327,14 @@ static int full_dirs(struct wh_index *idx, const struct wh_strset *real, size_t 
         for (size_t i = 0; i < n; i++) {
                 if (all[i]->type == WH_F_DIR)
                         continue;
-                int r = count_entry(&dc, all[i]->path,
+                int r = count_entry(dc, all[i]->path,
                                     wh_strset_find(real, all[i]->path) >= 0);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < dc.dirs.n; i++)
-                if (dc.total[i] >= (min ? min : 1) && dc.used[i] == dc.total[i] &&
-                    wh_strset_add(ret, dc.dirs.v[i]) < 0)
+        for (size_t i = 0; i < dc->dirs.n; i++)
+                if (dc->total[i] >= (min ? min : 1) && dc->used[i] == dc->total[i] &&
+                    wh_strset_add(ret, dc->dirs.v[i]) < 0)
                         return -ENOMEM;
         return 0;
 }
@@ -331,26 +352,37 @@ int wh_trace_keep_list(struct wh_index *idx, const struct wh_strset *used,
                        const struct wh_trace_keep_opts *opts, char ***ret_keep,
                        struct wh_err *err)
 {
-        struct wh_strset real = {0}, named = {0}, full = {0}, out = {0};
+        _cleanup_(used_sets_release) struct used_sets u = {0};
+        _cleanup_(dir_counts_release) struct dir_counts dc = {0};
+        struct wh_strset full = {0}, out = {0};
         int r = 0;
         for (size_t i = 0; i < used->n && r >= 0; i++)
-                r = resolve_used(idx, used->v[i], &real, &named);
+                r = resolve_used(idx, used->v[i], &u);
         if (r >= 0)
-                r = full_dirs(idx, &real, opts ? opts->min_collapse : 2, &full);
+                r = full_dirs(idx, &u.real, opts ? opts->min_collapse : 2, &dc, &full);
         for (size_t i = 0; i < full.n && r >= 0; i++)
                 if (!under(&full, full.v[i], 0))
                         r = push_keep(&out, full.v[i], "/**");
-        for (size_t i = 0; i < real.n && r >= 0; i++)
-                if (!under(&full, real.v[i], 1))
-                        r = push_keep(&out, real.v[i], "");
-        for (size_t i = 0; i < named.n && r >= 0; i++)
-                if (!under(&full, named.v[i], 1))
-                        r = push_keep(&out, named.v[i], "");
+        for (size_t i = 0; i < u.real.n && r >= 0; i++)
+                if (!under(&full, u.real.v[i], 1))
+                        r = push_keep(&out, u.real.v[i], "");
+        for (size_t i = 0; i < u.named.n && r >= 0; i++)
+                if (!under(&full, u.named.v[i], 1))
+                        r = push_keep(&out, u.named.v[i], "");
+        /* A kept directory brings its whole tree (closure.c). One that was
+         * only listed is written when that costs nothing (nothing below it
+         * but directories); one the workload created files in always, since
+         * it must exist; the rest exist anyway as parents of kept files. */
+        for (size_t i = 0; i < u.listed.n && r >= 0; i++)
+                if (wh_strset_find(&dc.dirs, u.listed.v[i]) < 0 &&
+                    !under(&full, u.listed.v[i], 1))
+                        r = push_keep(&out, u.listed.v[i], "");
+        for (size_t i = 0; i < u.written.n && r >= 0; i++)
+                if (!under(&full, u.written.v[i], 1))
+                        r = push_keep(&out, u.written.v[i], "");
         char **keep = NULL;
         if (r >= 0 && !(keep = wh_strset_sorted(&out)))
                 r = -ENOMEM;
-        wh_strset_release(&real);
-        wh_strset_release(&named);
         wh_strset_release(&full);
         wh_strset_release(&out);
         if (r < 0)

@@ -57,6 +57,9 @@ struct wh_trace_keep_opts {
  * image lacks are represented by their deepest existing directory): exact
  * paths (escaped) and DIR plus "/" and "**" for each topmost directory whose every
  * non-directory entry was used. Symlinks on a used path are kept as named.
+ * Since keeping a directory keeps its tree, a directory that was only
+ * opened is listed when nothing but directories is below it; one the
+ * workload created something in always.
  * *ret_keep sorted, caller owns.
  */
 int wh_trace_keep_list(struct wh_index *idx, const struct wh_strset *used,

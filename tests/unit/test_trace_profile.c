@@ -178,6 +178,12 @@ static void test_keep_list(void)
                "a fully read tree collapses, partial ones and single files stay exact, "
                "a path through a symlink is kept as named, a new file keeps its directory");
 
+        const char *const used5[] = {"app/data", "app/conf/sub", "app/empty", "usr", NULL};
+        _cleanup_free_ char *k5 = keep_of(idx, used5, 2);
+        is_str(k5, "/app/empty",
+               "a listed directory is kept only when nothing but directories is below it "
+               "(keeping a directory keeps its tree)");
+
         const char *const used2[] = {"app/one/only", NULL};
         _cleanup_free_ char *k2 = keep_of(idx, used2, 1);
         is_str(k2, "/app/one/**",
