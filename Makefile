@@ -22,7 +22,7 @@ STATIC ?= 0
 
 BUILDER_PKGS := libarchive json-c libzstd libcrypto zlib
 RUNTIME_PKGS := json-c libseccomp
-BENCH_PKGS := json-c
+BENCH_PKGS := json-c libcrypto
 ifeq ($(WITH_ISAL),1)
 BUILDER_PKGS += libisal
 FEATURE_CFLAGS += -DWITH_ISAL=1
