@@ -195,7 +195,8 @@ struct committer {
         GHashTable *dirs;     /* path -> OstreeMutableTree (a reference) */
         GHashTable *files;    /* path -> content checksum, for hard links */
         GHashTable *dirmetas; /* "uid:gid:mode" -> dirmeta checksum (no xattrs) */
-        uint64_t bytes_offered;
+        GHashTable *written;  /* content checksums this commit wrote */
+        struct wh_store_stats stats;
         size_t fifos;
 };
 
@@ -204,6 +205,7 @@ static void committer_release(struct committer *c)
         g_clear_pointer(&c->dirs, g_hash_table_unref);
         g_clear_pointer(&c->files, g_hash_table_unref);
         g_clear_pointer(&c->dirmetas, g_hash_table_unref);
+        g_clear_pointer(&c->written, g_hash_table_unref);
         g_clear_object(&c->root);
 }
 
@@ -233,6 +235,61 @@ static int write_dirmeta(struct committer *c, uint32_t uid, uint32_t gid, uint32
         *ret = ostree_checksum_from_bytes(csum);
         if (cacheable)
                 g_hash_table_insert(c->dirmetas, g_strdup(key), g_strdup(*ret));
+        return 0;
+}
+
+static void set_owner_mode(GFileInfo *fi, uint32_t uid, uint32_t gid, uint32_t mode)
+{
+        g_file_info_set_attribute_uint32(fi, "unix::uid", uid);
+        g_file_info_set_attribute_uint32(fi, "unix::gid", gid);
+        g_file_info_set_attribute_uint32(fi, "unix::mode", mode);
+}
+
+/*
+ * Stores a file or symlink object; *ret_csum (caller owns) is its checksum.
+ * The checksum is computed first: an object the repository already has is
+ * counted and not written again, which is what makes a second image of the
+ * same base cheap. ostree verifies the checksum again as it writes.
+ */
+static int put_object(struct committer *c, GFileInfo *fi, const struct wh_entry *m,
+                      const guint8 *buf, size_t len, char **ret_csum, struct wh_err *err)
+{
+        int is_reg = g_file_info_get_file_type(fi) == G_FILE_TYPE_REGULAR;
+        g_autoptr(GVariant) x = xattrs_variant(m);
+        g_autoptr(GInputStream) in =
+                is_reg ? g_memory_input_stream_new_from_data(buf, (gssize)len, NULL) : NULL;
+        g_autoptr(GError) gerr = NULL;
+        g_autofree guchar *raw = NULL;
+        if (!ostree_checksum_file_from_input(fi, x, in, OSTREE_OBJECT_TYPE_FILE, &raw, NULL,
+                                             &gerr))
+                return gfail(err, gerr, "checksum");
+        g_autofree char *csum = ostree_checksum_from_bytes(raw);
+        gboolean have = FALSE;
+        if (!ostree_repo_has_object(c->repo, OSTREE_OBJECT_TYPE_FILE, csum, &have, NULL, &gerr))
+                return gfail(err, gerr, "look up object %s", csum);
+        if (have || g_hash_table_contains(c->written, csum)) {
+                c->stats.objects_reused++;
+                c->stats.bytes_reused += len;
+                *ret_csum = g_steal_pointer(&csum);
+                return 0;
+        }
+        const char *target = is_reg ? NULL : g_file_info_get_symlink_target(fi);
+        g_autofree char *got =
+                is_reg ? ostree_repo_write_regfile_inline(
+                                 c->repo, csum, g_file_info_get_attribute_uint32(fi, "unix::uid"),
+                                 g_file_info_get_attribute_uint32(fi, "unix::gid"),
+                                 g_file_info_get_attribute_uint32(fi, "unix::mode"), x, buf, len,
+                                 NULL, &gerr)
+                       : ostree_repo_write_symlink(
+                                 c->repo, csum, g_file_info_get_attribute_uint32(fi, "unix::uid"),
+                                 g_file_info_get_attribute_uint32(fi, "unix::gid"), x, target,
+                                 NULL, &gerr);
+        if (!got)
+                return gfail(err, gerr, "write %s", is_reg ? "content" : "symlink");
+        c->stats.objects_new++;
+        c->stats.bytes_new += len;
+        g_hash_table_add(c->written, g_strdup(csum));
+        *ret_csum = g_steal_pointer(&csum);
         return 0;
 }
 
@@ -277,16 +334,17 @@ static int add_file(struct committer *c, OstreeMutableTree *parent, const char *
         int r = map_spool(c->spool_fd, it->spool_off, it->size, &map, &maplen, &buf);
         if (r < 0)
                 return wh_fail(err, -r, "read content from the spool");
-        g_autoptr(GVariant) x = xattrs_variant(m);
-        g_autoptr(GError) gerr = NULL;
-        char *csum = ostree_repo_write_regfile_inline(c->repo, NULL, m->uid, m->gid,
-                                                      S_IFREG | (m->mode & 07777), x, buf,
-                                                      (gsize)it->size, NULL, &gerr);
+        g_autoptr(GFileInfo) fi = g_file_info_new();
+        g_file_info_set_file_type(fi, G_FILE_TYPE_REGULAR);
+        g_file_info_set_size(fi, (goffset)it->size);
+        set_owner_mode(fi, m->uid, m->gid, S_IFREG | (m->mode & 07777));
+        char *csum = NULL;
+        r = put_object(c, fi, m, buf, (size_t)it->size, &csum, err);
         if (map)
                 munmap(map, maplen);
-        if (!csum)
-                return gfail(err, gerr, "write content");
-        c->bytes_offered += it->size;
+        if (r < 0)
+                return r;
+        g_autoptr(GError) gerr = NULL;
         g_hash_table_insert(c->files, g_strdup(it->e->path), csum);
         if (!ostree_mutable_tree_replace_file(parent, base, csum, &gerr))
                 return gfail(err, gerr, "add to tree");
@@ -307,11 +365,14 @@ static int add_link(struct committer *c, OstreeMutableTree *parent, const char *
                                         it->link);
         } else {
                 const struct wh_entry *m = it->meta;
-                g_autoptr(GVariant) x = xattrs_variant(m);
-                csum = owned = ostree_repo_write_symlink(c->repo, NULL, m->uid, m->gid, x,
-                                                         it->link, NULL, &gerr);
-                if (!csum)
-                        return gfail(err, gerr, "write symlink");
+                g_autoptr(GFileInfo) fi = g_file_info_new();
+                g_file_info_set_file_type(fi, G_FILE_TYPE_SYMBOLIC_LINK);
+                g_file_info_set_symlink_target(fi, it->link);
+                set_owner_mode(fi, m->uid, m->gid, S_IFLNK | 0777);
+                int r = put_object(c, fi, m, NULL, 0, &owned, err);
+                if (r < 0)
+                        return r;
+                csum = owned;
         }
         if (!ostree_mutable_tree_replace_file(parent, base, csum, &gerr))
                 return gfail(err, gerr, "add to tree");
@@ -453,17 +514,6 @@ static int write_commit(struct committer *c, const char *ref, const struct wh_pl
         return 0;
 }
 
-static void fill_stats(const struct committer *c, const OstreeRepoTransactionStats *st,
-                       struct wh_store_stats *s)
-{
-        s->present = 1;
-        s->objects_new = st->content_objects_written;
-        s->objects_reused = st->content_objects_total - st->content_objects_written;
-        s->bytes_new = st->content_bytes_written;
-        s->bytes_reused =
-                c->bytes_offered > s->bytes_new ? c->bytes_offered - s->bytes_new : 0;
-}
-
 int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan *plan,
                     const struct wh_write_opts *opts, struct wh_write_result *ret,
                     struct wh_err *err)
@@ -489,13 +539,13 @@ int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan
                 .dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref),
                 .files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
                 .dirmetas = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+                .written = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
         };
         g_autofree char *commit = NULL;
-        OstreeRepoTransactionStats st = {0};
         r = write_commit(&c, ref, plan, opts, &commit, err);
         if (r >= 0) {
                 ostree_repo_transaction_set_ref(repo, NULL, ref, commit);
-                if (!ostree_repo_commit_transaction(repo, &st, NULL, &gerr))
+                if (!ostree_repo_commit_transaction(repo, NULL, NULL, &gerr))
                         r = gfail(err, gerr, "commit transaction");
         }
         if (r < 0) {
@@ -506,7 +556,8 @@ int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan
         }
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->commit, sizeof(ret->commit), "%s", commit);
-        fill_stats(&c, &st, &ret->store);
+        ret->store = c.stats;
+        ret->store.present = 1;
         return 0;
 }
 
