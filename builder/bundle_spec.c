@@ -12,7 +12,7 @@
 #include "path_safe.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define DB_MAX (4u << 20)
+#define DB_MAX       (4u << 20)
 
 /* etc/passwd or etc/group of the rootfs, read inside it; NULL text when absent. */
 static int read_db(int rootfs_fd, const char *path, char **ret, struct wh_err *err)
@@ -120,7 +120,8 @@ int wh_bundle_user(const char *user, int rootfs_fd, uint32_t *ret_uid, uint32_t 
                 if (!passwd || !db_lookup(passwd, u, 1, &dummy, &gid))
                         gid = 0;
         } else if (!passwd || !db_lookup(passwd, u, 0, &uid, &gid)) {
-                return wh_failx(err, ENOENT, "user '%s': not in the image's /etc/passwd", u);
+                return wh_failx(err, ENOENT, "user '%s': not in the image's /etc/passwd",
+                                u);
         }
         if (g && *g) {
                 if (wh_parse_i64(g, 0, UINT32_MAX, &n) >= 0) {
@@ -131,7 +132,8 @@ int wh_bundle_user(const char *user, int rootfs_fd, uint32_t *ret_uid, uint32_t 
                                 return r;
                         if (!group || !db_lookup(group, g, 0, &gid, NULL))
                                 return wh_failx(err, ENOENT,
-                                                "group '%s': not in the image's /etc/group", g);
+                                                "group '%s': not in the image's /etc/group",
+                                                g);
                 }
         }
         *ret_uid = uid;
@@ -192,11 +194,21 @@ static json_object *process_env(json_object *c)
 static json_object *capabilities(void)
 {
         /* The set docker and podman give a container: what images expect. */
-        static const char *const caps[] = {
-                "CAP_CHOWN",    "CAP_DAC_OVERRIDE", "CAP_FOWNER",           "CAP_FSETID",
-                "CAP_KILL",     "CAP_SETGID",       "CAP_SETUID",           "CAP_SETPCAP",
-                "CAP_NET_RAW",  "CAP_SYS_CHROOT",   "CAP_NET_BIND_SERVICE", "CAP_MKNOD",
-                "CAP_SETFCAP",  "CAP_AUDIT_WRITE",  NULL};
+        static const char *const caps[] = {"CAP_CHOWN",
+                                           "CAP_DAC_OVERRIDE",
+                                           "CAP_FOWNER",
+                                           "CAP_FSETID",
+                                           "CAP_KILL",
+                                           "CAP_SETGID",
+                                           "CAP_SETUID",
+                                           "CAP_SETPCAP",
+                                           "CAP_NET_RAW",
+                                           "CAP_SYS_CHROOT",
+                                           "CAP_NET_BIND_SERVICE",
+                                           "CAP_MKNOD",
+                                           "CAP_SETFCAP",
+                                           "CAP_AUDIT_WRITE",
+                                           NULL};
         json_object *o = json_object_new_object();
         static const char *const sets[] = {"bounding", "effective", "permitted"};
         for (size_t i = 0; o && i < ARRAY_SIZE(sets); i++)
@@ -220,12 +232,13 @@ static json_object *mount(const char *dest, const char *type, const char *src,
 
 static json_object *mounts(void)
 {
-        static const char *const dev[] = {"nosuid", "strictatime", "mode=755", "size=65536k",
-                                          NULL};
-        static const char *const pts[] = {"nosuid", "noexec",    "newinstance", "ptmxmode=0666",
-                                          "mode=0620", "gid=5", NULL};
-        static const char *const shm[] = {"nosuid", "noexec", "nodev", "mode=1777",
+        static const char *const dev[] = {"nosuid", "strictatime", "mode=755",
                                           "size=65536k", NULL};
+        static const char *const pts[] = {
+                "nosuid",    "noexec", "newinstance", "ptmxmode=0666",
+                "mode=0620", "gid=5",  NULL};
+        static const char *const shm[] = {"nosuid",    "noexec",      "nodev",
+                                          "mode=1777", "size=65536k", NULL};
         static const char *const mq[] = {"nosuid", "noexec", "nodev", NULL};
         static const char *const sys[] = {"nosuid", "noexec", "nodev", "ro", NULL};
         json_object *a = json_object_new_array();
@@ -243,12 +256,19 @@ static json_object *mounts(void)
 static json_object *linux_section(void)
 {
         static const char *const ns[] = {"pid", "ipc", "uts", "mount", "network"};
-        static const char *const masked[] = {
-                "/proc/acpi",         "/proc/asound",      "/proc/kcore",
-                "/proc/keys",         "/proc/latency_stats", "/proc/timer_list",
-                "/proc/timer_stats",  "/proc/sched_debug", "/sys/firmware",
-                "/proc/scsi",         NULL};
-        static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+        static const char *const masked[] = {"/proc/acpi",
+                                             "/proc/asound",
+                                             "/proc/kcore",
+                                             "/proc/keys",
+                                             "/proc/latency_stats",
+                                             "/proc/timer_list",
+                                             "/proc/timer_stats",
+                                             "/proc/sched_debug",
+                                             "/sys/firmware",
+                                             "/proc/scsi",
+                                             NULL};
+        static const char *const ro[] = {"/proc/bus",           "/proc/fs",
+                                         "/proc/irq",           "/proc/sys",
                                          "/proc/sysrq-trigger", NULL};
         json_object *l = json_object_new_object();
         json_object *a = l ? json_object_new_array() : NULL;
@@ -296,8 +316,8 @@ static json_object *process(json_object *c, json_object *args, uint32_t uid, uin
         return p;
 }
 
-int wh_bundle_config(json_object *image_config, int rootfs_fd, const struct wh_bundle_opts *o,
-                     char **ret, struct wh_err *err)
+int wh_bundle_config(json_object *image_config, int rootfs_fd,
+                     const struct wh_bundle_opts *o, char **ret, struct wh_err *err)
 {
         json_object *c = NULL;
         if (image_config && (!json_object_object_get_ex(image_config, "config", &c) ||

@@ -26,8 +26,8 @@ struct wh_bundle_opts {
  * the config.json text, caller owns. Fails when the image names no
  * process (neither Entrypoint nor Cmd) or a user that the rootfs lacks.
  */
-int wh_bundle_config(json_object *image_config, int rootfs_fd, const struct wh_bundle_opts *o,
-                     char **ret, struct wh_err *err);
+int wh_bundle_config(json_object *image_config, int rootfs_fd,
+                     const struct wh_bundle_opts *o, char **ret, struct wh_err *err);
 
 /*
  * Resolves an image's User ("", "uid", "name", "uid:gid", "name:group")

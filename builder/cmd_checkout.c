@@ -36,7 +36,8 @@ static void checkout_usage(FILE *f)
                 "Usage: whittle checkout [OPTIONS] ostree:REPO:REF BUNDLE_DIR\n"
                 "\n"
                 "Make an OCI runtime bundle from an image in an ostree repository:\n"
-                "BUNDLE_DIR/rootfs (a checkout of REF) and BUNDLE_DIR/config.json (from the\n"
+                "BUNDLE_DIR/rootfs (a checkout of REF) and BUNDLE_DIR/config.json (from "
+                "the\n"
                 "image config stored in the commit). BUNDLE_DIR is created if missing; it\n"
                 "must not hold rootfs or config.json yet.\n"
                 "\n"
@@ -47,17 +48,23 @@ static void checkout_usage(FILE *f)
                 "  --no-config   write the rootfs only\n"
                 "  -q, --quiet   no summary\n"
                 "\n"
-                "By default files are hard links where possible. A hard-linked file IS the\n"
-                "repository's object: a container that writes into a file in place changes\n"
-                "the store. Use --readonly (or --copy) for roots that must stay pristine.\n");
+                "By default files are hard links where possible. A hard-linked file IS "
+                "the\n"
+                "repository's object: a container that writes into a file in place "
+                "changes\n"
+                "the store. Use --readonly (or --copy) for roots that must stay "
+                "pristine.\n");
 }
 
 static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
 {
         static const struct option longopts[] = {
-                {"hardlink", no_argument, NULL, 'H'}, {"copy", no_argument, NULL, 'C'},
-                {"readonly", no_argument, NULL, 'r'}, {"no-config", no_argument, NULL, 'n'},
-                {"quiet", no_argument, NULL, 'q'},    {"help", no_argument, NULL, 'h'},
+                {"hardlink", no_argument, NULL, 'H'},
+                {"copy", no_argument, NULL, 'C'},
+                {"readonly", no_argument, NULL, 'r'},
+                {"no-config", no_argument, NULL, 'n'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
         int c;
@@ -93,7 +100,8 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
                 }
         }
         if (argc - optind != 2) {
-                fprintf(stderr, "whittle: checkout: needs ostree:REPO:REF and BUNDLE_DIR\n");
+                fprintf(stderr,
+                        "whittle: checkout: needs ostree:REPO:REF and BUNDLE_DIR\n");
                 return -EINVAL;
         }
         o->source = argv[optind];
@@ -102,7 +110,8 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
 }
 
 /* *ret_created: the bundle directory is ours, to remove on failure. */
-static int open_bundle(const char *path, int no_config, int *ret_created, struct wh_err *err)
+static int open_bundle(const char *path, int no_config, int *ret_created,
+                       struct wh_err *err)
 {
         *ret_created = mkdir(path, 0755) == 0;
         if (!*ret_created && errno != EEXIST)
@@ -129,8 +138,8 @@ static int write_config(int bundle_fd, const struct wh_ostree_image *img,
         int r = wh_json_parse(img->config, strlen(img->config), "image config", &cfg, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int rootfs =
-                openat(bundle_fd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int rootfs = openat(
+                bundle_fd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rootfs < 0)
                 return wh_fail(err, errno, "rootfs");
         struct wh_bundle_opts bo = {.readonly = o->readonly};
@@ -145,7 +154,8 @@ static double ms_since(const struct timespec *t0)
 {
         struct timespec t1;
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+        return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+               (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 static int run_checkout(const struct checkout_opts *o, const struct wh_image_ref *ref,
@@ -158,7 +168,8 @@ static int run_checkout(const struct checkout_opts *o, const struct wh_image_ref
         struct wh_ostree_image img = {0};
         int r = bfd;
         if (r >= 0)
-                r = wh_ostree_checkout(ref->path, ref->ref, bfd, "rootfs", o->mode, &img, err);
+                r = wh_ostree_checkout(ref->path, ref->ref, bfd, "rootfs", o->mode, &img,
+                                       err);
         if (r >= 0 && !o->no_config && (r = write_config(bfd, &img, o, err)) < 0)
                 wh_rm_rf_at(bfd, "rootfs");
         if (r < 0 && created)

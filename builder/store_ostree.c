@@ -134,9 +134,10 @@ static int repo_state(const char *path, struct wh_err *err)
         struct dirent *de;
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                        return wh_failx(err, EEXIST,
-                                        "'%s' exists and is not an ostree repository (no config)",
-                                        path);
+                        return wh_failx(
+                                err, EEXIST,
+                                "'%s' exists and is not an ostree repository (no config)",
+                                path);
         return 1;
 }
 
@@ -165,10 +166,11 @@ static int repo_open(const char *path, int create, OstreeRepo **ret, struct wh_e
                 return gfail(err, gerr, "%s '%s'", state == 1 ? "create" : "open", path);
         OstreeRepoMode mode = ostree_repo_get_mode(repo);
         if (mode != OSTREE_REPO_MODE_BARE && mode != OSTREE_REPO_MODE_BARE_USER)
-                return wh_failx(err, ENOTSUP,
-                                "'%s': repository mode must be bare or bare-user "
-                                "(hard-link checkouts need owners and modes on the objects)",
-                                path);
+                return wh_failx(
+                        err, ENOTSUP,
+                        "'%s': repository mode must be bare or bare-user "
+                        "(hard-link checkouts need owners and modes on the objects)",
+                        path);
         *ret = g_steal_pointer(&repo);
         return 0;
 }
@@ -226,11 +228,12 @@ static int write_dirmeta(struct committer *c, uint32_t uid, uint32_t gid, uint32
         g_file_info_set_attribute_uint32(fi, "unix::gid", gid);
         g_file_info_set_attribute_uint32(fi, "unix::mode", S_IFDIR | (mode & 07777));
         g_autoptr(GVariant) x = xattrs_variant(m);
-        g_autoptr(GVariant) dm = g_variant_ref_sink(ostree_create_directory_metadata(fi, x));
+        g_autoptr(GVariant) dm =
+                g_variant_ref_sink(ostree_create_directory_metadata(fi, x));
         g_autofree guchar *csum = NULL;
         g_autoptr(GError) gerr = NULL;
-        if (!ostree_repo_write_metadata(c->repo, OSTREE_OBJECT_TYPE_DIR_META, NULL, dm, &csum,
-                                        NULL, &gerr))
+        if (!ostree_repo_write_metadata(c->repo, OSTREE_OBJECT_TYPE_DIR_META, NULL, dm,
+                                        &csum, NULL, &gerr))
                 return gfail(err, gerr, "directory metadata");
         *ret = ostree_checksum_from_bytes(csum);
         if (cacheable)
@@ -265,7 +268,8 @@ static int put_object(struct committer *c, GFileInfo *fi, const struct wh_entry 
                 return gfail(err, gerr, "checksum");
         g_autofree char *csum = ostree_checksum_from_bytes(raw);
         gboolean have = FALSE;
-        if (!ostree_repo_has_object(c->repo, OSTREE_OBJECT_TYPE_FILE, csum, &have, NULL, &gerr))
+        if (!ostree_repo_has_object(c->repo, OSTREE_OBJECT_TYPE_FILE, csum, &have, NULL,
+                                    &gerr))
                 return gfail(err, gerr, "look up object %s", csum);
         if (have || g_hash_table_contains(c->written, csum)) {
                 c->stats.objects_reused++;
@@ -276,14 +280,16 @@ static int put_object(struct committer *c, GFileInfo *fi, const struct wh_entry 
         const char *target = is_reg ? NULL : g_file_info_get_symlink_target(fi);
         g_autofree char *got =
                 is_reg ? ostree_repo_write_regfile_inline(
-                                 c->repo, csum, g_file_info_get_attribute_uint32(fi, "unix::uid"),
+                                 c->repo, csum,
+                                 g_file_info_get_attribute_uint32(fi, "unix::uid"),
                                  g_file_info_get_attribute_uint32(fi, "unix::gid"),
-                                 g_file_info_get_attribute_uint32(fi, "unix::mode"), x, buf, len,
-                                 NULL, &gerr)
+                                 g_file_info_get_attribute_uint32(fi, "unix::mode"), x, buf,
+                                 len, NULL, &gerr)
                        : ostree_repo_write_symlink(
-                                 c->repo, csum, g_file_info_get_attribute_uint32(fi, "unix::uid"),
-                                 g_file_info_get_attribute_uint32(fi, "unix::gid"), x, target,
-                                 NULL, &gerr);
+                                 c->repo, csum,
+                                 g_file_info_get_attribute_uint32(fi, "unix::uid"),
+                                 g_file_info_get_attribute_uint32(fi, "unix::gid"), x,
+                                 target, NULL, &gerr);
         if (!got)
                 return gfail(err, gerr, "write %s", is_reg ? "content" : "symlink");
         c->stats.objects_new++;
@@ -361,8 +367,8 @@ static int add_link(struct committer *c, OstreeMutableTree *parent, const char *
                 /* The same object under another name is what a hard link is to ostree. */
                 csum = g_hash_table_lookup(c->files, it->link);
                 if (!csum)
-                        return wh_failx(err, ENOENT, "hard link to '/%s', not written first",
-                                        it->link);
+                        return wh_failx(err, ENOENT,
+                                        "hard link to '/%s', not written first", it->link);
         } else {
                 const struct wh_entry *m = it->meta;
                 g_autoptr(GFileInfo) fi = g_file_info_new();
@@ -465,8 +471,9 @@ static char *image_info(const struct wh_plan *plan, const struct wh_write_opts *
         if (!o || wh_json_add_string(o, "created", created) < 0 ||
             (opts->history_created_by &&
              wh_json_add_string(o, "created_by", opts->history_created_by) < 0) ||
-            (opts->base_digest && wh_json_add_string(o, "org.opencontainers.image.base.digest",
-                                                     opts->base_digest) < 0) ||
+            (opts->base_digest &&
+             wh_json_add_string(o, "org.opencontainers.image.base.digest",
+                                opts->base_digest) < 0) ||
             (opts->base_name && wh_json_add_string(o, "org.opencontainers.image.base.name",
                                                    opts->base_name) < 0) ||
             wh_json_add_int64(o, "files", (int64_t)files) < 0 ||
@@ -480,8 +487,10 @@ static GVariant *commit_metadata(const char *ref, const char *config, const char
         GVariantBuilder b;
         g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
         const char *refs[] = {ref, NULL};
-        g_variant_builder_add(&b, "{sv}", "ostree.ref-binding", g_variant_new_strv(refs, 1));
-        g_variant_builder_add(&b, "{sv}", WH_OSTREE_META_CONFIG, g_variant_new_string(config));
+        g_variant_builder_add(&b, "{sv}", "ostree.ref-binding",
+                              g_variant_new_strv(refs, 1));
+        g_variant_builder_add(&b, "{sv}", WH_OSTREE_META_CONFIG,
+                              g_variant_new_string(config));
         g_variant_builder_add(&b, "{sv}", WH_OSTREE_META_INFO, g_variant_new_string(info));
         return g_variant_ref_sink(g_variant_builder_end(&b));
 }
@@ -504,12 +513,12 @@ static int write_commit(struct committer *c, const char *ref, const struct wh_pl
         if (!ostree_repo_write_mtree(c->repo, c->root, &root, NULL, &gerr))
                 return gfail(err, gerr, "write tree");
         g_autoptr(GVariant) meta = commit_metadata(ref, config, info);
-        const char *subject = opts->history_created_by ? opts->history_created_by : "whittle";
+        const char *subject =
+                opts->history_created_by ? opts->history_created_by : "whittle";
         /* No parent: a commit is an image, and the same image is the same commit. */
-        if (!ostree_repo_write_commit_with_time(c->repo, NULL, subject, NULL, meta,
-                                                OSTREE_REPO_FILE(root),
-                                                (guint64)(opts->epoch < 0 ? 0 : opts->epoch),
-                                                ret_commit, NULL, &gerr))
+        if (!ostree_repo_write_commit_with_time(
+                    c->repo, NULL, subject, NULL, meta, OSTREE_REPO_FILE(root),
+                    (guint64)(opts->epoch < 0 ? 0 : opts->epoch), ret_commit, NULL, &gerr))
                 return gfail(err, gerr, "write commit");
         return 0;
 }
@@ -536,7 +545,8 @@ int wh_ostree_write(const char *repo_path, const char *ref, const struct wh_plan
                 .spool_fd = opts->spool_fd,
                 .spool_size = (uint64_t)sst.st_size,
                 .root = ostree_mutable_tree_new(),
-                .dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref),
+                .dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                              g_object_unref),
                 .files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
                 .dirmetas = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
                 .written = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),

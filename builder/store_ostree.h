@@ -25,7 +25,7 @@
 #include "layer_write.h"
 
 #define WH_OSTREE_META_CONFIG "whittle.image-config"
-#define WH_OSTREE_META_INFO "whittle.image-info"
+#define WH_OSTREE_META_INFO   "whittle.image-info"
 
 /* 1 when this build links libostree. */
 int wh_ostree_available(void);

@@ -85,8 +85,8 @@ static void fixture_a(struct fixture *f)
         add(f, "etc/group", WH_F_REG, 0644, 0, 0, NULL, "root:x:0:\nstaff:x:50:\n");
         add(f, "usr", WH_F_DIR, 0751, 0, 0, NULL, NULL);
         add(f, "usr/bin", WH_F_DIR, 0755, 0, 0, NULL, NULL);
-        struct wh_entry *tool =
-                add(f, "usr/bin/tool", WH_F_REG, 04755, 0, 0, NULL, "#!/bin/sh\necho tool\n");
+        struct wh_entry *tool = add(f, "usr/bin/tool", WH_F_REG, 04755, 0, 0, NULL,
+                                    "#!/bin/sh\necho tool\n");
         tool->xattrs = calloc(1, sizeof(*tool->xattrs));
         tool->xattrs[0].name = strdup("security.capability");
         tool->xattrs[0].value = malloc(sizeof(cap_value));
@@ -171,8 +171,8 @@ static OstreeRepo *open_repo(const char *path)
 static GFileInfo *query(GFile *root, const char *path)
 {
         g_autoptr(GFile) f = g_file_resolve_relative_path(root, path);
-        return g_file_query_info(f, "standard::*,unix::*", G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
-                                 NULL, NULL);
+        return g_file_query_info(f, "standard::*,unix::*",
+                                 G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
 }
 
 static char *contents(GFile *root, const char *path)
@@ -254,14 +254,16 @@ static void check_tree(const char *repo_path, const char *ref)
 
         g_autoptr(GVariant) cv = NULL;
         ostree_repo_load_commit(repo, commit, &cv, NULL, NULL);
-        is_int(cv ? ostree_commit_get_timestamp(cv) : 0, EPOCH, "the commit time is the epoch");
+        is_int(cv ? ostree_commit_get_timestamp(cv) : 0, EPOCH,
+               "the commit time is the epoch");
         g_autoptr(GVariant) meta = cv ? g_variant_get_child_value(cv, 0) : NULL;
         const char *cfg = NULL, *info = NULL;
         ok(meta && g_variant_lookup(meta, WH_OSTREE_META_CONFIG, "&s", &cfg) &&
                    strstr(cfg, "\"Entrypoint\":[\"/usr/bin/tool\"]"),
            "the image config is in the commit metadata");
         ok(meta && g_variant_lookup(meta, WH_OSTREE_META_INFO, "&s", &info) &&
-                   strstr(info, "\"org.opencontainers.image.base.digest\":\"sha256:0123\"") &&
+                   strstr(info,
+                          "\"org.opencontainers.image.base.digest\":\"sha256:0123\"") &&
                    strstr(info, "\"created\":\"2023-11-14T22:13:20Z\""),
            "and the base and created time");
         g_autofree const char **bind = NULL;
@@ -319,7 +321,8 @@ static void test_dedup(void)
                 diag("%s", err.msg);
         is_int(rb.store.objects_reused, 2, "B reuses the two files it shares with A");
         is_int(rb.store.objects_new, 1, "and writes its own");
-        is_int(rb.store.bytes_reused, strlen("whittle\n") + strlen("shared between images\n"),
+        is_int(rb.store.bytes_reused,
+               strlen("whittle\n") + strlen("shared between images\n"),
                "bytes deduplicated are the shared files' sizes");
         is_int(rb.store.bytes_new, strlen("only in B\n"), "bytes new are B's own");
         g_autoptr(OstreeRepo) orepo = open_repo(repo);
@@ -344,7 +347,8 @@ static void test_failure_keeps_ref(void)
         struct wh_entry *e = wh_index_get(f.idx, "app/data");
         e->spool_off = (int64_t)f.spool_len + 4096;
         e->mtime = 1; /* a different image if it got through */
-        is_int(commit_to(&f, repo, "x", &bad, &err), -EIO, "a broken spool fails the commit");
+        is_int(commit_to(&f, repo, "x", &bad, &err), -EIO,
+               "a broken spool fails the commit");
         ok(strstr(err.msg, "app/data") != NULL, "the error names the entry: %s", err.msg);
         g_autoptr(OstreeRepo) orepo = open_repo(repo);
         g_autofree char *c = NULL;
@@ -360,16 +364,16 @@ static void test_repo_checks(void)
         struct wh_write_result res;
         struct wh_err err = {0};
         _cleanup_free_ char *archive = tpath("archive");
-        g_autoptr(OstreeRepo) ar =
-                ostree_repo_create_at(AT_FDCWD, archive, OSTREE_REPO_MODE_ARCHIVE, NULL, NULL,
-                                      NULL);
+        g_autoptr(OstreeRepo) ar = ostree_repo_create_at(
+                AT_FDCWD, archive, OSTREE_REPO_MODE_ARCHIVE, NULL, NULL, NULL);
         ok(ar != NULL, "an archive repository exists");
-        is_int(commit_to(&f, archive, "b", &res, &err), -ENOTSUP, "an archive repo is refused");
+        is_int(commit_to(&f, archive, "b", &res, &err), -ENOTSUP,
+               "an archive repo is refused");
         ok(strstr(err.msg, "bare") != NULL, "the error says which modes work");
 
         _cleanup_free_ char *bu = tpath("bare-user");
-        g_autoptr(OstreeRepo) bur =
-                ostree_repo_create_at(AT_FDCWD, bu, OSTREE_REPO_MODE_BARE_USER, NULL, NULL, NULL);
+        g_autoptr(OstreeRepo) bur = ostree_repo_create_at(
+                AT_FDCWD, bu, OSTREE_REPO_MODE_BARE_USER, NULL, NULL, NULL);
         int r = commit_to(&f, bu, "b", &res, &err);
         if (!ok(r >= 0, "a bare-user repository is accepted"))
                 diag("%s", err.msg);
@@ -381,7 +385,8 @@ static void test_repo_checks(void)
                "a non-empty directory that is no repository is refused");
         ok(access(marker, F_OK) == 0, "and left as it was");
         _cleanup_free_ char *repo = tpath("badref");
-        ok(commit_to(&f, repo, "bad ref", &res, &err) == -EINVAL, "an invalid ref is refused");
+        ok(commit_to(&f, repo, "bad ref", &res, &err) == -EINVAL,
+           "an invalid ref is refused");
         ok(access(repo, F_OK) < 0, "before a repository is created");
         fixture_release(&f);
 }
@@ -397,14 +402,15 @@ static void test_checkout(void)
         mkdir(bundle, 0755);
         _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct wh_ostree_image img = {0};
-        int r = wh_ostree_checkout(repo, "co", bfd, "rootfs", WH_CHECKOUT_HARDLINK, &img, &err);
+        int r = wh_ostree_checkout(repo, "co", bfd, "rootfs", WH_CHECKOUT_HARDLINK, &img,
+                                   &err);
         if (!ok(r >= 0, "hard-link checkout"))
                 diag("%s", err.msg);
         is_str(img.commit, res.commit, "of the ref's commit");
         ok(img.config && strstr(img.config, "/usr/bin/tool"), "with the image config");
         struct stat st;
-        ok(fstatat(bfd, "rootfs/app/data", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink >= 2 &&
-                   st.st_uid == 1000 && (st.st_mode & 07777) == 0600,
+        ok(fstatat(bfd, "rootfs/app/data", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   st.st_nlink >= 2 && st.st_uid == 1000 && (st.st_mode & 07777) == 0600,
            "files are links to the store's objects, with owner and mode");
         char target[64] = "";
         ssize_t n = readlinkat(bfd, "rootfs/usr/bin/sh", target, sizeof(target) - 1);
@@ -418,7 +424,8 @@ static void test_checkout(void)
         is_int(wh_ostree_checkout(repo, "nope", bfd, "other", WH_CHECKOUT_AUTO, &img, &err),
                -ENOENT, "a missing ref fails");
         ok(strstr(err.msg, "nope") != NULL, "and says which: %s", err.msg);
-        ok(faccessat(bfd, "other", F_OK, AT_SYMLINK_NOFOLLOW) < 0, "leaving nothing behind");
+        ok(faccessat(bfd, "other", F_OK, AT_SYMLINK_NOFOLLOW) < 0,
+           "leaving nothing behind");
         r = wh_ostree_checkout(repo, "co", bfd, "copy", WH_CHECKOUT_COPY, &img, &err);
         ok(r >= 0 && fstatat(bfd, "copy/app/data", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                    st.st_nlink == 1,
@@ -435,7 +442,8 @@ static void test_bundle_config(void)
         uint32_t uid = 7, gid = 7;
         ok(wh_bundle_user("app", rfd, &uid, &gid, &err) >= 0 && uid == 1000 && gid == 1001,
            "a user name takes its passwd uid and gid");
-        ok(wh_bundle_user("app:staff", rfd, &uid, &gid, &err) >= 0 && uid == 1000 && gid == 50,
+        ok(wh_bundle_user("app:staff", rfd, &uid, &gid, &err) >= 0 && uid == 1000 &&
+                   gid == 50,
            "a group name is looked up in etc/group");
         ok(wh_bundle_user("1000", rfd, &uid, &gid, &err) >= 0 && uid == 1000 && gid == 1001,
            "a numeric uid takes its passwd group");
@@ -443,7 +451,8 @@ static void test_bundle_config(void)
            "numeric uid:gid need no passwd entry");
         ok(wh_bundle_user("", rfd, &uid, &gid, &err) >= 0 && uid == 0 && gid == 0,
            "no user is root");
-        is_int(wh_bundle_user("ghost", rfd, &uid, &gid, &err), -ENOENT, "an unknown user fails");
+        is_int(wh_bundle_user("ghost", rfd, &uid, &gid, &err), -ENOENT,
+               "an unknown user fails");
         ok(strstr(err.msg, "ghost") != NULL, "naming it");
 
         _cleanup_json_ json_object *cfg = image_config();
@@ -461,7 +470,8 @@ static void test_bundle_config(void)
                "[\"\\/usr\\/bin\\/tool\",\"-x\"]", "args are Entrypoint then Cmd");
         json_object_object_get_ex(p, "env", &v);
         ok(v && json_object_array_length(v) == 2 &&
-                   !strncmp(json_object_get_string(json_object_array_get_idx(v, 1)), "PATH=", 5),
+                   !strncmp(json_object_get_string(json_object_array_get_idx(v, 1)),
+                            "PATH=", 5),
            "env keeps the image's and adds PATH");
         const char *cwd = NULL;
         wh_json_get_string(p, "process", "cwd", 1, &cwd, &err);
@@ -472,13 +482,15 @@ static void test_bundle_config(void)
            "process.user from User");
         ok(strstr(text, "\"terminal\": false") != NULL, "no terminal");
         ok(strstr(text, "\"readonly\": false") != NULL, "a writable root by default");
-        static const char *const want[] = {"\"/proc\"", "\"/dev\"", "\"/dev/pts\"",
-                                           "\"/dev/shm\"", "\"/dev/mqueue\"", "\"/sys\""};
+        static const char *const want[] = {"\"/proc\"",       "\"/dev\"",
+                                           "\"/dev/pts\"",    "\"/dev/shm\"",
+                                           "\"/dev/mqueue\"", "\"/sys\""};
         int all = 1;
         for (size_t i = 0; i < ARRAY_SIZE(want); i++)
                 all &= strstr(text, want[i]) != NULL;
         ok(all, "the default mounts are there");
-        ok(strstr(text, "\"network\"") && strstr(text, "\"pid\"") && strstr(text, "\"uts\""),
+        ok(strstr(text, "\"network\"") && strstr(text, "\"pid\"") &&
+                   strstr(text, "\"uts\""),
            "and the default namespaces");
 
         _cleanup_json_ json_object *empty = json_object_new_object();
