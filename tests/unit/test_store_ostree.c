@@ -27,6 +27,7 @@ int main(void)
 #include "cleanup.h"
 #include "fs_util.h"
 #include "json_util.h"
+#include "log.h"
 #include "../../builder/bundle_spec.h"
 #include "../../builder/image_write.h"
 #include "../../builder/store_ostree.h"
@@ -510,6 +511,7 @@ int main(void)
                 rmdir(tmproot);
                 return 0;
         }
+        wh_log_init("whittle", WH_LOG_QUIET); /* the fifo's warning is expected */
         test_commit_and_read_back();
         test_dedup();
         test_failure_keeps_ref();
