@@ -24,8 +24,10 @@ static const char config_template[] =
         "\"gid\":0},\"args\":[],\"env\":[],\"cwd\":\"/\",\"capabilities\":{\"bounding\":["
         "\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],\"effective\":["
         "\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],\"permitted\":["
-        "\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]},\"rlimits\":[{\"type\":"
-        "\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],\"noNewPrivileges\":true},\"root\":{"
+        "\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]},\"rlimits\":[{"
+        "\"type\":"
+        "\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],\"noNewPrivileges\":true},"
+        "\"root\":{"
         "\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"bench\",\"mounts\":[{"
         "\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},{\"destination\":"
         "\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\","
@@ -50,7 +52,8 @@ int bench_config_write(const char *bundle, char *const *args, char *const *env,
                        const char *cwd, const char *tools_dir, struct wh_err *err)
 {
         _cleanup_json_ json_object *cfg = NULL;
-        int r = wh_json_parse(config_template, sizeof(config_template) - 1, "config", &cfg, err);
+        int r = wh_json_parse(config_template, sizeof(config_template) - 1, "config", &cfg,
+                              err);
         if (r < 0)
                 return r;
         json_object *proc = json_object_object_get(cfg, "process");
@@ -132,7 +135,7 @@ void bench_container_delete(const struct bench_runtime *rt, const char *id)
 }
 
 struct watch {
-        int out, errfd;      /* read ends */
+        int out, errfd; /* read ends */
         char out_buf[OUT_KEEP + 1], err_buf[OUT_KEEP + 1];
         size_t out_len, err_len;
         int out_eof, err_eof;
@@ -198,8 +201,11 @@ static int spawn_rt(const struct bench_container *c, const char *verb, int out, 
         }
         argv[n++] = (char *)c->id;
         argv[n] = NULL;
-        struct bench_spawn sp = {.argv = argv, .stdin_fd = BENCH_FD_NULL, .stdout_fd = out,
-                                 .stderr_fd = errfd, .new_pgrp = 1,
+        struct bench_spawn sp = {.argv = argv,
+                                 .stdin_fd = BENCH_FD_NULL,
+                                 .stdout_fd = out,
+                                 .stderr_fd = errfd,
+                                 .new_pgrp = 1,
                                  .cgroup2_ns = c->rt->cgroup2_ns};
         return bench_spawn(&sp, pid, err);
 }
@@ -221,9 +227,10 @@ static int run_verb(const struct bench_container *c, const char *verb, struct wa
                         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
                                 return 0;
                         watch_poll(w, 10, &first);
-                        return wh_failx(err, EIO, "%s %s: exit status %d: %s", c->rt->name,
-                                        verb, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                                        w->err_buf);
+                        return wh_failx(
+                                err, EIO, "%s %s: exit status %d: %s", c->rt->name, verb,
+                                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+                                w->err_buf);
                 }
                 if (bench_interrupted() || bench_now_ns() > deadline) {
                         bench_kill_group(pid);
@@ -251,10 +258,11 @@ static int wait_ready(const struct bench_container *c, struct watch *w,
                 if (bench_interrupted())
                         return wh_failx(err, EINTR, "interrupted");
                 if (bench_now_ns() > deadline)
-                        return wh_failx(err, ETIMEDOUT,
-                                        "not ready after %d ms (no '%s' line); stdout: %.300s; "
-                                        "stderr: %.600s",
-                                        c->timeout_ms, c->ready_line, w->out_buf, w->err_buf);
+                        return wh_failx(
+                                err, ETIMEDOUT,
+                                "not ready after %d ms (no '%s' line); stdout: %.300s; "
+                                "stderr: %.600s",
+                                c->timeout_ms, c->ready_line, w->out_buf, w->err_buf);
                 watch_poll(w, 100, &first_out);
         }
         t->ready = bench_now_ns();
@@ -267,7 +275,8 @@ static int wait_ready(const struct bench_container *c, struct watch *w,
         for (int i = 0; i < 100 && bench_find_stamp(w->err_buf, &t->exec) < 0; i++)
                 watch_poll(w, 10, &first_out);
         if (bench_find_stamp(w->err_buf, &t->exec) < 0)
-                return wh_failx(err, EPROTO, "no exec stamp from whittle-init on stderr: %.300s",
+                return wh_failx(err, EPROTO,
+                                "no exec stamp from whittle-init on stderr: %.300s",
                                 w->err_buf);
         return 0;
 }
@@ -280,7 +289,8 @@ static int wait_exit(const struct bench_container *c, struct watch *w, struct wh
                 if (bench_interrupted())
                         return wh_failx(err, EINTR, "interrupted");
                 if (bench_now_ns() > deadline)
-                        return wh_failx(err, ETIMEDOUT, "did not exit within %d ms of ready",
+                        return wh_failx(err, ETIMEDOUT,
+                                        "did not exit within %d ms of ready",
                                         c->timeout_ms);
                 watch_poll(w, 100, &dummy);
         }

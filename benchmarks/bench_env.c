@@ -49,7 +49,8 @@ char *bench_tool_version(const char *path, const char *arg)
         int r = bench_run_ex(argv, BENCH_RUN_CLEANUP, 10000, &out, NULL);
         if (r < 0 || r == 127 || !out || !*out)
                 return NULL;
-        /* The first line that is not empty; "libostree:" style headers take the next one. */
+        /* The first line that is not empty; "libostree:" style headers take the next one.
+         */
         char *p = out;
         while (*p == '\n' || *p == '*' || *p == ' ')
                 p++;
@@ -81,13 +82,14 @@ static json_object *machine(void)
         }
         wh_json_add_string(m, "cpu", cpu ? cpu : "unknown");
         wh_json_add_int64(m, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
-        wh_json_add_int64(m, "memory_bytes", (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+        wh_json_add_int64(m, "memory_bytes",
+                          (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
         (void)mem;
         /* The cgroup layout decides how runtimes are driven (crun needs cgroup2 only). */
         wh_json_add_string(m, "cgroups",
                            access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "v2"
-                           : access("/sys/fs/cgroup/unified", F_OK) == 0         ? "hybrid"
-                                                                                 : "v1");
+                           : access("/sys/fs/cgroup/unified", F_OK) == 0          ? "hybrid"
+                                                                                  : "v1");
         return m;
 }
 
@@ -96,7 +98,8 @@ json_object *bench_env_collect(const char *const *tools)
         json_object *env = json_object_new_object(), *t = json_object_new_object();
         json_object_object_add(env, "machine", machine());
         for (const char *const *p = tools; p[0] && p[1]; p += 2) {
-                /* docker-registry and tini answer --version; ostree too; dumb-init --version. */
+                /* docker-registry and tini answer --version; ostree too; dumb-init
+                 * --version. */
                 _cleanup_free_ char *v = bench_tool_version(p[1], NULL);
                 wh_json_add_string(t, p[0], v ? v : "not found");
         }

@@ -81,7 +81,8 @@ static int load_blob(int dfd, const char *digest, json_object **ret, struct wh_e
 }
 
 /* index.json -> the manifest digest for ref. */
-static int find_manifest(int dfd, const char *ref, char out[WH_DIGEST_STR], struct wh_err *err)
+static int find_manifest(int dfd, const char *ref, char out[WH_DIGEST_STR],
+                         struct wh_err *err)
 {
         _cleanup_json_ json_object *idx = NULL;
         json_object *mans = NULL;
@@ -101,7 +102,8 @@ static int find_manifest(int dfd, const char *ref, char out[WH_DIGEST_STR], stru
                         return -EINVAL;
                 if (ann)
                         wh_json_get_string(ann, "annotations",
-                                           "org.opencontainers.image.ref.name", 0, &name, NULL);
+                                           "org.opencontainers.image.ref.name", 0, &name,
+                                           NULL);
                 if ((!ref && n == 1) || (ref && name && !strcmp(name, ref))) {
                         snprintf(out, WH_DIGEST_STR, "%s", dg);
                         return 0;
@@ -127,7 +129,8 @@ static int load_layers(json_object *man, struct bench_image *img, struct wh_err 
                 struct bench_layer *bl = &img->layers[i];
                 if (wh_json_get_string(l, "layer", "digest", 1, &dg, err) < 0 ||
                     wh_json_get_string(l, "layer", "mediaType", 1, &mt, err) < 0 ||
-                    wh_json_get_int64(l, "layer", "size", 1, 0, INT64_MAX, &bl->size, err) < 0)
+                    wh_json_get_int64(l, "layer", "size", 1, 0, INT64_MAX, &bl->size, err) <
+                            0)
                         return -EINVAL;
                 if (!wh_digest_valid(dg))
                         return wh_failx(err, EINVAL, "layer %zu: bad digest '%s'", i, dg);
@@ -140,7 +143,8 @@ static int load_layers(json_object *man, struct bench_image *img, struct wh_err 
         return 0;
 }
 
-static int load_config(int dfd, json_object *man, struct bench_image *img, struct wh_err *err)
+static int load_config(int dfd, json_object *man, struct bench_image *img,
+                       struct wh_err *err)
 {
         json_object *cfgdesc = NULL, *c = NULL;
         _cleanup_json_ json_object *cfg = NULL;

@@ -18,13 +18,15 @@ static json_object *get(json_object *o, const char *key)
 static const char *str(json_object *o, const char *key)
 {
         json_object *v = get(o, key);
-        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "-";
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                             : "-";
 }
 
 static double num(json_object *o, const char *key)
 {
         json_object *v = get(o, key);
-        if (!v || !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+        if (!v || !(json_object_is_type(v, json_type_double) ||
+                    json_object_is_type(v, json_type_int)))
                 return NAN;
         return json_object_get_double(v);
 }
@@ -51,8 +53,8 @@ static void ready_table(json_object *vs, FILE *out)
                 json_object *v = json_object_array_get_idx(vs, i);
                 fprintf(out, "| `%s` | %s (%s) | %.0f | %s | %s | %s | %.1f | %.0f |",
                         str(v, "name"), str(v, "image"), str(v, "compression"),
-                        num(v, "layers"), str(v, "runtime"), str(v, "init"), str(v, "rootfs"),
-                        num(v, "bytes_fetched") / 1e6, num(v, "files"));
+                        num(v, "layers"), str(v, "runtime"), str(v, "init"),
+                        str(v, "rootfs"), num(v, "bytes_fetched") / 1e6, num(v, "files"));
                 json_object *c = get(get(v, "cold"), "time_to_ready_ms");
                 json_object *w = get(get(v, "warm"), "time_to_ready_ms");
                 put_ms(out, num(c, "median"));
@@ -66,12 +68,14 @@ static void ready_table(json_object *vs, FILE *out)
 static void phase_table(json_object *vs, FILE *out)
 {
         fputs("\n### Phases (median ms)\n\n"
-              "| variant | cache | runs | fetch | unpack | rootfs | create | exec | ready | "
+              "| variant | cache | runs | fetch | unpack | rootfs | create | exec | ready "
+              "| "
               "to exec | to ready | create+exec |\n"
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
               out);
         static const char *const states[] = {"cold", "warm"};
-        static const char *const ph[] = {"fetch", "unpack", "rootfs", "create", "exec", "ready"};
+        static const char *const ph[] = {"fetch",  "unpack", "rootfs",
+                                         "create", "exec",   "ready"};
         size_t n = json_object_array_length(vs);
         for (size_t s = 0; s < 2; s++) {
                 for (size_t i = 0; i < n; i++) {
@@ -101,8 +105,10 @@ static void ratio_table(json_object *ratios, FILE *out)
         json_object_object_foreach(ratios, name, r)
         {
                 json_object *ci = get(r, "ci95");
-                double lo = ci ? json_object_get_double(json_object_array_get_idx(ci, 0)) : NAN;
-                double hi = ci ? json_object_get_double(json_object_array_get_idx(ci, 1)) : NAN;
+                double lo =
+                        ci ? json_object_get_double(json_object_array_get_idx(ci, 0)) : NAN;
+                double hi =
+                        ci ? json_object_get_double(json_object_array_get_idx(ci, 1)) : NAN;
                 fprintf(out, "| `%s` | **%.2f** | %.2f – %.2f | %s | %s |\n", name,
                         num(r, "value"), lo, hi, str(r, "metric"), str(r, "cache"));
         }
@@ -130,7 +136,8 @@ static void environment(json_object *rep, FILE *out)
         json_object *env = get(rep, "environment");
         json_object *m = get(env, "machine");
         fprintf(out, "\nMachine: %s, kernel %s, %s, %.0f CPUs, %.1f GiB. ", str(m, "os"),
-                str(m, "kernel"), str(m, "cpu"), num(m, "cpus"), num(m, "memory_bytes") / 1073741824.0);
+                str(m, "kernel"), str(m, "cpu"), num(m, "cpus"),
+                num(m, "memory_bytes") / 1073741824.0);
         json_object *tools = get(env, "tools");
         if (tools) {
                 fputs("Tools:", out);
@@ -147,11 +154,14 @@ static void environment(json_object *rep, FILE *out)
                 fprintf(out, "\nCold: %s\nWarm: %s\n", str(cs, "cold"), str(cs, "warm"));
         json_object *s = get(rep, "settings");
         if (s)
-                fprintf(out, "\nRuns per variant: %.0f cold, %.0f warm (after %.0f warm-up rounds); "
-                             "variants interleaved, order shuffled per round (seed %.0f); "
-                             "%.0f bootstrap resamples. Fetch client: %s.\n",
+                fprintf(out,
+                        "\nRuns per variant: %.0f cold, %.0f warm (after %.0f warm-up "
+                        "rounds); "
+                        "variants interleaved, order shuffled per round (seed %.0f); "
+                        "%.0f bootstrap resamples. Fetch client: %s.\n",
                         num(s, "cold_runs"), num(s, "warm_runs"), num(s, "warmup_rounds"),
-                        num(s, "seed"), num(s, "bootstrap_resamples"), str(s, "fetch_client"));
+                        num(s, "seed"), num(s, "bootstrap_resamples"),
+                        str(s, "fetch_client"));
 }
 
 int bench_report_markdown(json_object *report, FILE *out, struct wh_err *err)
@@ -159,8 +169,8 @@ int bench_report_markdown(json_object *report, FILE *out, struct wh_err *err)
         json_object *vs = get(report, "variants");
         if (!vs || !json_object_is_type(vs, json_type_array))
                 return wh_failx(err, EINVAL, "report: no variants");
-        fprintf(out, "## whittle-bench: time to ready (%s run, %s)\n\n", str(report, "mode"),
-                str(report, "created"));
+        fprintf(out, "## whittle-bench: time to ready (%s run, %s)\n\n",
+                str(report, "mode"), str(report, "created"));
         ready_table(vs, out);
         json_object *ratios = get(report, "ratios");
         if (ratios)

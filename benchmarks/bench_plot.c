@@ -29,10 +29,11 @@ static int cmp_double(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-static const char *const phases[] = {"fetch", "unpack", "rootfs", "create", "exec", "ready"};
+static const char *const phases[] = {"fetch",  "unpack", "rootfs",
+                                     "create", "exec",   "ready"};
 
-static const char svg_head[] =
-        "set terminal svg size 1100,600 dynamic enhanced font 'sans,11' background rgb 'white'\n";
+static const char svg_head[] = "set terminal svg size 1100,600 dynamic enhanced font "
+                               "'sans,11' background rgb 'white'\n";
 
 static FILE *open_in(const char *dir, const char *name, char *path, size_t len)
 {
@@ -41,7 +42,8 @@ static FILE *open_in(const char *dir, const char *name, char *path, size_t len)
 }
 
 /* phases-STATE.dat and .gp; returns the number of variants plotted. */
-static int phase_files(json_object *vs, const char *state, const char *dir, struct wh_err *err)
+static int phase_files(json_object *vs, const char *state, const char *dir,
+                       struct wh_err *err)
 {
         char path[4096], name[64];
         snprintf(name, sizeof(name), "phases-%s.dat", state);
@@ -79,7 +81,8 @@ static int phase_files(json_object *vs, const char *state, const char *dir, stru
                 "set style fill solid 0.85 border -1\nset boxwidth 0.7\n"
                 "set key outside right top noenhanced\nset ylabel 'ms'\nset grid ytics\n"
                 "set xtics rotate by -35 noenhanced\nset bmargin 10\n"
-                "plot for [c=2:7] '%s/phases-%s.dat' using c:xtic(1) title columnheader(c)\n",
+                "plot for [c=2:7] '%s/phases-%s.dat' using c:xtic(1) title "
+                "columnheader(c)\n",
                 svg_head, dir, state, state, dir, state);
         if (fflush(g) != 0)
                 return wh_fail(err, errno, "write '%s'", path);
@@ -87,7 +90,8 @@ static int phase_files(json_object *vs, const char *state, const char *dir, stru
 }
 
 /* ready-STATE.dat (one block per variant: sorted ms, fraction of runs) and .gp. */
-static int ready_files(json_object *vs, const char *state, const char *dir, struct wh_err *err)
+static int ready_files(json_object *vs, const char *state, const char *dir,
+                       struct wh_err *err)
 {
         char path[4096], name[64];
         snprintf(name, sizeof(name), "ready-%s.dat", state);
@@ -117,10 +121,13 @@ static int ready_files(json_object *vs, const char *state, const char *dir, stru
                 for (size_t k = 0; k < n; k++)
                         x[k] = json_object_get_double(json_object_array_get_idx(s, k));
                 qsort(x, n, sizeof(*x), cmp_double);
-                fprintf(d, "%s# %s\n", block ? "\n\n" : "", json_object_get_string(get(v, "name")));
+                fprintf(d, "%s# %s\n", block ? "\n\n" : "",
+                        json_object_get_string(get(v, "name")));
                 for (size_t k = 0; k < n; k++)
                         fprintf(d, "%.3f %.5f\n", x[k], (double)(k + 1) / (double)n);
-                fprintf(g, "%s '%s/ready-%s.dat' index %d using 1:2 with steps lw 2 title '%s'",
+                fprintf(g,
+                        "%s '%s/ready-%s.dat' index %d using 1:2 with steps lw 2 title "
+                        "'%s'",
                         block ? ", \\\n    " : "", dir, state, block,
                         json_object_get_string(get(v, "name")));
                 block++;

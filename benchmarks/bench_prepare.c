@@ -27,7 +27,8 @@ static int have_tool(const char *name)
         const char *path = getenv("PATH");
         _cleanup_free_ char *copy = strdup(path ? path : "/usr/bin:/bin");
         char *save = NULL;
-        for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+        for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d;
+             d = strtok_r(NULL, ":", &save)) {
                 char p[4096];
                 snprintf(p, sizeof(p), "%s/%s", d, name);
                 if (access(p, X_OK) == 0)
@@ -36,7 +37,8 @@ static int have_tool(const char *name)
         return 0;
 }
 
-static int any_selected(const struct bench_ctx *ctx, int (*pred)(const struct bench_variant *))
+static int any_selected(const struct bench_ctx *ctx,
+                        int (*pred)(const struct bench_variant *))
 {
         for (size_t i = 0; i < ctx->n_vars; i++)
                 if (ctx->vars[i].selected && pred(&ctx->vars[i]))
@@ -82,14 +84,16 @@ static int check_tools(struct bench_ctx *ctx, struct wh_err *err)
                 need[n++] = "dumb-init";
         for (size_t i = 0; i < n; i++)
                 if (!have_tool(need[i]))
-                        return wh_failx(err, ENOENT, "'%s' not found; run scripts/install-deps",
+                        return wh_failx(err, ENOENT,
+                                        "'%s' not found; run scripts/install-deps",
                                         need[i]);
         static const char *const ours[] = {"whittle", "whittle-run", "whittle-init"};
         for (size_t i = 0; i < ARRAY_SIZE(ours); i++) {
                 char p[4096];
                 snprintf(p, sizeof(p), "%s/%s", ctx->bindir, ours[i]);
                 if (access(p, X_OK) != 0)
-                        return wh_failx(err, ENOENT, "'%s' not found; build it with make -j2", p);
+                        return wh_failx(err, ENOENT,
+                                        "'%s' not found; build it with make -j2", p);
         }
         return 0;
 }
@@ -129,7 +133,8 @@ static int make_tools(struct bench_ctx *ctx, struct wh_err *err)
         return r;
 }
 
-/* `whittle build --init` puts whittle-init into the image; older builders do not know it. */
+/* `whittle build --init` puts whittle-init into the image; older builders do not know it.
+ */
 static int builder_has_init(const struct bench_ctx *ctx)
 {
         char p[4096];
@@ -161,7 +166,8 @@ static int build_whittled(struct bench_ctx *ctx, struct bench_src *s, const char
         argv[n++] = s->ref;
         argv[n] = NULL;
         if (!ctx->quiet)
-                fprintf(stderr, "whittle-bench: whittle build --profile %s%s --compression %s %s\n",
+                fprintf(stderr,
+                        "whittle-bench: whittle build --profile %s%s --compression %s %s\n",
                         ctx->profile, ctx->image_has_init ? " --init" : "", comp,
                         ctx->whittle_from);
         int r = bench_run_ok(argv, BUILD_TIMEOUT_MS, err);
@@ -177,8 +183,10 @@ static int check_src(const struct bench_src *s, struct wh_err *err)
         struct bench_image img;
         int r = bench_image_load(dir, ref, &img, err);
         if (r < 0)
-                return wh_fail_ctx(err, r, "image %s (build the samples with "
-                                   "benchmarks/make-samples)", s->ref);
+                return wh_fail_ctx(err, r,
+                                   "image %s (build the samples with "
+                                   "benchmarks/make-samples)",
+                                   s->ref);
         bench_image_release(&img);
         return 0;
 }
@@ -202,8 +210,9 @@ static int publish(struct bench_ctx *ctx, struct bench_src *s, struct wh_err *er
 int bench_prepare(struct bench_ctx *ctx, struct wh_err *err)
 {
         if (geteuid() != 0)
-                return wh_failx(err, EPERM, "must run as root (page cache drops, mounts, "
-                                            "containers)");
+                return wh_failx(err, EPERM,
+                                "must run as root (page cache drops, mounts, "
+                                "containers)");
         int r = check_tools(ctx, err);
         if (r >= 0)
                 r = make_tools(ctx, err);
@@ -221,15 +230,17 @@ int bench_prepare(struct bench_ctx *ctx, struct wh_err *err)
                 if (!s->used)
                         continue;
                 if (!strncmp(s->key, "whittled-", 9)) {
-                        if ((r = check_src(&(struct bench_src){.ref = (char *)ctx->whittle_from},
-                                           err)) < 0 ||
+                        if ((r = check_src(
+                                     &(struct bench_src){.ref = (char *)ctx->whittle_from},
+                                     err)) < 0 ||
                             (r = build_whittled(ctx, s, s->key + 9, err)) < 0)
                                 return r;
                 }
                 if ((r = check_src(s, err)) < 0)
                         return r;
         }
-        if ((r = bench_registry_start(&ctx->reg, ctx->work, ctx->registry_timeout_ms, err)) < 0)
+        if ((r = bench_registry_start(&ctx->reg, ctx->work, ctx->registry_timeout_ms,
+                                      err)) < 0)
                 return r;
         for (size_t i = 0; i < ctx->n_srcs; i++) {
                 struct bench_src *s = &ctx->srcs[i];

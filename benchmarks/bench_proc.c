@@ -78,7 +78,8 @@ static __attribute__((noreturn)) void child_exec(const struct bench_spawn *sp)
                 if (unshare(CLONE_NEWNS) < 0 ||
                     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
                     mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
-                        static const char msg[] = "whittle-bench: cgroup2 namespace setup failed\n";
+                        static const char msg[] =
+                                "whittle-bench: cgroup2 namespace setup failed\n";
                         (void)!write(2, msg, sizeof(msg) - 1);
                         _exit(126);
                 }
@@ -127,7 +128,8 @@ int bench_wait_ex(pid_t pid, int timeout_ms, int ignore_intr, int *ret_status,
                   struct wh_err *err)
 {
         _cleanup_close_ int pfd = pidfd_open_(pid);
-        int64_t deadline = timeout_ms < 0 ? -1 : bench_now_ns() + (int64_t)timeout_ms * 1000000;
+        int64_t deadline =
+                timeout_ms < 0 ? -1 : bench_now_ns() + (int64_t)timeout_ms * 1000000;
         for (;;) {
                 int st;
                 pid_t r = waitpid(pid, &st, WNOHANG);
@@ -208,8 +210,11 @@ int bench_run_ex(char *const *argv, unsigned flags, int timeout_ms, char **ret_o
                 return wh_fail(err, errno, "pipe");
         _cleanup_close_ int rd = p[0];
         _cleanup_close_ int wr = p[1];
-        struct bench_spawn sp = {.argv = argv, .stdin_fd = BENCH_FD_NULL, .stdout_fd = wr,
-                                 .stderr_fd = wr, .new_pgrp = 1,
+        struct bench_spawn sp = {.argv = argv,
+                                 .stdin_fd = BENCH_FD_NULL,
+                                 .stdout_fd = wr,
+                                 .stderr_fd = wr,
+                                 .new_pgrp = 1,
                                  .cgroup2_ns = !!(flags & BENCH_RUN_CGROUP2_NS)};
         pid_t pid;
         int r = bench_spawn(&sp, &pid, err);
@@ -222,19 +227,21 @@ int bench_run_ex(char *const *argv, unsigned flags, int timeout_ms, char **ret_o
                 return wh_fail(err, ENOMEM, "run '%s'", argv[0]);
         }
         size_t len = 0;
-        int64_t deadline = timeout_ms < 0 ? -1 : bench_now_ns() + (int64_t)timeout_ms * 1000000;
+        int64_t deadline =
+                timeout_ms < 0 ? -1 : bench_now_ns() + (int64_t)timeout_ms * 1000000;
         r = drain(rd, ign, deadline, buf, &len);
         buf[len] = '\0';
         if (r < 0) {
                 bench_kill_group(pid);
                 if (r == -EINTR)
                         return wh_failx(err, EINTR, "'%s': interrupted", argv[0]);
-                return wh_failx(err, ETIMEDOUT, "'%s': no exit after %d ms, killed", argv[0],
-                                timeout_ms);
+                return wh_failx(err, ETIMEDOUT, "'%s': no exit after %d ms, killed",
+                                argv[0], timeout_ms);
         }
         int st;
         int64_t left = deadline < 0 ? -1 : (deadline - bench_now_ns()) / 1000000;
-        r = bench_wait_ex(pid, deadline < 0 ? -1 : (int)(left > 0 ? left : 1), ign, &st, err);
+        r = bench_wait_ex(pid, deadline < 0 ? -1 : (int)(left > 0 ? left : 1), ign, &st,
+                          err);
         if (r < 0)
                 return wh_fail_ctx(err, r, "'%s'", argv[0]);
         if (ret_out)

@@ -14,8 +14,8 @@
 #define BENCH_FD_NULL (-1) /* /dev/null */
 
 struct bench_spawn {
-        char *const *argv;   /* argv[0] is looked up in PATH when it has no '/' */
-        int stdin_fd;        /* an fd to dup, or BENCH_FD_NULL */
+        char *const *argv; /* argv[0] is looked up in PATH when it has no '/' */
+        int stdin_fd;      /* an fd to dup, or BENCH_FD_NULL */
         int stdout_fd;
         int stderr_fd;
         int new_pgrp;        /* own process group, so a kill reaches its children */

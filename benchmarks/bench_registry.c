@@ -22,14 +22,15 @@
 #include "parse_num.h"
 #include "sha256.h"
 
-#define HDR_MAX (16 * 1024)
-#define MANIFEST_MAX (4 * 1024 * 1024)
+#define HDR_MAX       (16 * 1024)
+#define MANIFEST_MAX  (4 * 1024 * 1024)
 #define IO_TIMEOUT_MS 30000
 
 static int free_port(struct wh_err *err)
 {
         _cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t len = sizeof(a);
         if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
             getsockname(s, (struct sockaddr *)&a, &len) < 0)
@@ -45,7 +46,8 @@ static int write_config(const char *path, const char *storage, int port, struct 
         fprintf(f,
                 "version: 0.1\n"
                 "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-                "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
+                "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: "
+                "true\n"
                 "http:\n  addr: 127.0.0.1:%d\n",
                 storage, port);
         if (fflush(f) != 0)
@@ -73,12 +75,16 @@ int bench_registry_start(struct bench_registry *reg, const char *workdir, int ti
         int r = write_config(cfg, storage, port, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int logfd = open(reg->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        _cleanup_close_ int logfd =
+                open(reg->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (logfd < 0)
                 return wh_fail(err, errno, "registry: open '%s'", reg->log);
         char *argv[] = {(char *)"docker-registry", (char *)"serve", cfg, NULL};
-        struct bench_spawn sp = {.argv = argv, .stdin_fd = BENCH_FD_NULL, .stdout_fd = logfd,
-                                 .stderr_fd = logfd, .new_pgrp = 1};
+        struct bench_spawn sp = {.argv = argv,
+                                 .stdin_fd = BENCH_FD_NULL,
+                                 .stdout_fd = logfd,
+                                 .stderr_fd = logfd,
+                                 .new_pgrp = 1};
         if ((r = bench_spawn(&sp, &reg->pid, err)) < 0)
                 return r;
         reg->port = port;
@@ -89,18 +95,20 @@ int bench_registry_start(struct bench_registry *reg, const char *workdir, int ti
                         reg->pid = 0;
                         _cleanup_free_ char *log = NULL;
                         wh_read_file_at(AT_FDCWD, reg->log, 4096, &log, NULL, NULL);
-                        return wh_failx(err, EIO, "docker-registry exited at start (status %d)%s%s",
-                                        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-                                        log && *log ? ": " : "", log ? log : "");
+                        return wh_failx(
+                                err, EIO, "docker-registry exited at start (status %d)%s%s",
+                                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+                                log && *log ? ": " : "", log ? log : "");
                 }
                 if (bench_registry_ping(port, NULL) == 0)
                         return 0;
                 if (bench_interrupted() || bench_now_ns() > deadline) {
                         bench_registry_stop(reg);
-                        return wh_failx(err, ETIMEDOUT,
-                                        "docker-registry did not answer on 127.0.0.1:%d within "
-                                        "%d ms (log: %s)",
-                                        port, timeout_ms, "see the registry log");
+                        return wh_failx(
+                                err, ETIMEDOUT,
+                                "docker-registry did not answer on 127.0.0.1:%d within "
+                                "%d ms (log: %s)",
+                                port, timeout_ms, "see the registry log");
                 }
                 usleep(20000);
         }
@@ -129,8 +137,13 @@ int bench_registry_push(const struct bench_registry *reg, const char *src, const
         _cleanup_free_ char *dst = NULL;
         if (asprintf(&dst, "docker://127.0.0.1:%d/%s", reg->port, name) < 0)
                 return wh_fail(err, ENOMEM, "push");
-        char *argv[] = {(char *)"skopeo", (char *)"copy",  (char *)"-q",
-                        (char *)"--dest-tls-verify=false", (char *)src, dst, NULL};
+        char *argv[] = {(char *)"skopeo",
+                        (char *)"copy",
+                        (char *)"-q",
+                        (char *)"--dest-tls-verify=false",
+                        (char *)src,
+                        dst,
+                        NULL};
         int r = bench_run_ok(argv, 600000, err);
         return r < 0 ? wh_fail_ctx(err, r, "push %s to %s", src, dst) : 0;
 }
@@ -139,13 +152,14 @@ char *bench_registry_blob_path(const struct bench_registry *reg, const char *dig
 {
         const char *hex = wh_digest_hex(digest);
         char *p = NULL;
-        if (asprintf(&p, "%s/storage/docker/registry/v2/blobs/sha256/%.2s/%s/data", reg->dir,
-                     hex, hex) < 0)
+        if (asprintf(&p, "%s/storage/docker/registry/v2/blobs/sha256/%.2s/%s/data",
+                     reg->dir, hex, hex) < 0)
                 return NULL;
         return p;
 }
 
-/* --- HTTP/1.1 client, one request per connection ---------------------------------------- */
+/* --- HTTP/1.1 client, one request per connection ----------------------------------------
+ */
 
 struct http_resp {
         int status;
@@ -160,7 +174,8 @@ static int http_connect(int port, struct wh_err *err)
         int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (s < 0)
                 return wh_fail(err, errno, "socket");
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
                 int e = errno;
@@ -189,7 +204,8 @@ static int parse_header(char *hdr, struct http_resp *resp, struct wh_err *err)
                                 v++;
                         if (wh_parse_i64(v, 0, INT64_MAX, &resp->length) < 0)
                                 return wh_failx(err, EPROTO, "bad Content-Length '%s'", v);
-                } else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(line, "chunked")) {
+                } else if (!strncasecmp(line, "Transfer-Encoding:", 18) &&
+                           strstr(line, "chunked")) {
                         return wh_failx(err, EPROTO, "chunked responses are not supported");
                 }
         }
@@ -204,11 +220,12 @@ static int http_get(int port, const char *path, const char *accept, struct http_
                 return s;
         _cleanup_close_ int fd = s;
         char req[1024];
-        int n = snprintf(req, sizeof(req),
-                         "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: whittle-bench\r\n"
-                         "%s%s%sConnection: close\r\n\r\n",
-                         path, port, accept ? "Accept: " : "", accept ? accept : "",
-                         accept ? "\r\n" : "");
+        int n = snprintf(
+                req, sizeof(req),
+                "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: whittle-bench\r\n"
+                "%s%s%sConnection: close\r\n\r\n",
+                path, port, accept ? "Accept: " : "", accept ? accept : "",
+                accept ? "\r\n" : "");
         if (n < 0 || (size_t)n >= sizeof(req))
                 return wh_failx(err, ENAMETOOLONG, "GET %s", path);
         if (wh_write_all(fd, req, (size_t)n) < 0)
@@ -225,7 +242,8 @@ static int http_get(int port, const char *path, const char *accept, struct http_
                 if (k < 0 && errno == EINTR && !bench_interrupted())
                         continue;
                 if (k <= 0)
-                        return wh_fail(err, k < 0 ? errno : EPROTO, "GET %s: read header", path);
+                        return wh_fail(err, k < 0 ? errno : EPROTO, "GET %s: read header",
+                                       path);
                 len += (size_t)k;
                 buf[len] = '\0';
                 end = strstr(buf, "\r\n\r\n");
@@ -264,9 +282,10 @@ int bench_registry_ping(int port, struct wh_err *err)
         return st == 200 ? 0 : wh_failx(err, EPROTO, "GET /v2/: status %d", st);
 }
 
-/* Streams the body (after what the header read already holds) to out_fd or memory, hashing. */
-static int read_body(struct http_resp *resp, int out_fd, char **ret_mem, char dg[WH_DIGEST_STR],
-                     int64_t *ret_len, struct wh_err *err)
+/* Streams the body (after what the header read already holds) to out_fd or memory, hashing.
+ */
+static int read_body(struct http_resp *resp, int out_fd, char **ret_mem,
+                     char dg[WH_DIGEST_STR], int64_t *ret_len, struct wh_err *err)
 {
         _cleanup_sha256_ struct wh_sha256 *h = wh_sha256_new();
         size_t cap = resp->body_len + 1, len = resp->body_len;
@@ -306,7 +325,8 @@ static int read_body(struct http_resp *resp, int out_fd, char **ret_mem, char dg
                 }
                 if (total > MANIFEST_MAX) {
                         free(mem);
-                        return wh_failx(err, EFBIG, "manifest larger than %d bytes", MANIFEST_MAX);
+                        return wh_failx(err, EFBIG, "manifest larger than %d bytes",
+                                        MANIFEST_MAX);
                 }
                 if (len + (size_t)k + 1 > cap) {
                         cap = (len + (size_t)k + 1) * 2;
@@ -337,8 +357,8 @@ static int read_body(struct http_resp *resp, int out_fd, char **ret_mem, char dg
 }
 
 /* GET a blob into blobs/sha256/<hex> of the layout, checking its digest. */
-static int fetch_blob(int port, const char *repo, int dfd, const char *digest, int64_t *bytes,
-                      struct wh_err *err)
+static int fetch_blob(int port, const char *repo, int dfd, const char *digest,
+                      int64_t *bytes, struct wh_err *err)
 {
         char path[512], name[128], dg[WH_DIGEST_STR];
         snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo, digest);
@@ -351,8 +371,8 @@ static int fetch_blob(int port, const char *repo, int dfd, const char *digest, i
                 resp_release(&resp);
                 return wh_failx(err, EPROTO, "GET %s: status %d", path, resp.status);
         }
-        _cleanup_close_ int out = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-                                                  O_NOFOLLOW, 0644);
+        _cleanup_close_ int out = openat(
+                dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (out < 0) {
                 resp_release(&resp);
                 return wh_fail(err, errno, "create %s", name);
@@ -398,8 +418,8 @@ static int fetch_manifest(int port, const char *repo, const char *tag, char **re
 static int write_small(int dfd, const char *name, const void *data, size_t len,
                        struct wh_err *err)
 {
-        _cleanup_close_ int fd =
-                openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        _cleanup_close_ int fd = openat(
+                dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0 || wh_write_all(fd, data, len) < 0)
                 return wh_fail(err, errno, "write %s", name);
         return 0;
@@ -408,12 +428,13 @@ static int write_small(int dfd, const char *name, const void *data, size_t len,
 static int write_layout(int dfd, const char *mdg, size_t mlen, struct wh_err *err)
 {
         char idx[512];
-        int n = snprintf(idx, sizeof(idx),
-                         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
-                         "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\","
-                         "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":"
-                         "\"bench\"}}]}\n",
-                         mdg, mlen);
+        int n = snprintf(
+                idx, sizeof(idx),
+                "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+                "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\","
+                "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":"
+                "\"bench\"}}]}\n",
+                mdg, mlen);
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}\n";
         if (write_small(dfd, "index.json", idx, (size_t)n, err) < 0 ||
             write_small(dfd, "oci-layout", layout, sizeof(layout) - 1, err) < 0)
@@ -442,8 +463,8 @@ static int manifest_digests(const char *body, size_t len, char ***ret, struct wh
         }
         for (size_t i = 0; i < n; i++) {
                 const char *ld = NULL;
-                if (wh_json_get_string(json_object_array_get_idx(layers, i), "layer", "digest",
-                                       1, &ld, err) < 0 ||
+                if (wh_json_get_string(json_object_array_get_idx(layers, i), "layer",
+                                       "digest", 1, &ld, err) < 0 ||
                     !wh_digest_valid(ld) || !(v[i + 1] = strdup(ld))) {
                         wh_strv_free(v);
                         return wh_failx(err, EINVAL, "manifest: layer %zu", i);

@@ -16,8 +16,8 @@
 struct bench_registry {
         pid_t pid; /* 0 when not running */
         int port;
-        char *dir;    /* config, storage and log live here */
-        char *log;    /* the registry's stderr */
+        char *dir; /* config, storage and log live here */
+        char *log; /* the registry's stderr */
 };
 
 /*
@@ -44,7 +44,7 @@ int bench_registry_ping(int port, struct wh_err *err);
 char *bench_registry_blob_path(const struct bench_registry *reg, const char *digest);
 
 struct bench_fetch {
-        int64_t bytes;    /* manifest + config + layers */
+        int64_t bytes; /* manifest + config + layers */
         int blobs;
 };
 

@@ -10,8 +10,8 @@
 #include "json_util.h"
 
 static const char *const metric_names[BENCH_METRICS] = {
-        "fetch", "unpack", "rootfs", "create", "exec", "ready",
-        "time_to_exec", "time_to_ready", "runtime",
+        "fetch", "unpack",       "rootfs",        "create",  "exec",
+        "ready", "time_to_exec", "time_to_ready", "runtime",
 };
 
 const struct bench_ratio_def bench_ratio_defs[] = {
@@ -23,7 +23,8 @@ const struct bench_ratio_def bench_ratio_defs[] = {
          BENCH_M_RUNTIME, 1},
         {"runc_over_whittle_run", "whittled-zstd-runc-winit", "whittled-zstd-wrun-winit",
          BENCH_M_RUNTIME, 1},
-        {"al2_over_al2023_ready_cold", "al2-gzip-runc", "al2023-gzip-runc", BENCH_M_TO_READY, 0},
+        {"al2_over_al2023_ready_cold", "al2-gzip-runc", "al2023-gzip-runc",
+         BENCH_M_TO_READY, 0},
         {"al2023_over_whittled_ready_cold", "al2023-gzip-runc", "whittled-zstd-wrun-winit",
          BENCH_M_TO_READY, 0},
         {"al2023_gzip_over_zstd_ready_cold", "al2023-gzip-runc", "al2023-zstd-runc",
@@ -175,7 +176,8 @@ static json_object *variant_json(const struct bench_result *r)
         return o;
 }
 
-static const struct bench_result *find_result(const struct bench_report_in *in, const char *name)
+static const struct bench_result *find_result(const struct bench_report_in *in,
+                                              const char *name)
 {
         for (size_t i = 0; i < in->n; i++)
                 if (!strcmp(in->v[i].name, name))
@@ -186,7 +188,8 @@ static const struct bench_result *find_result(const struct bench_report_in *in, 
 static int ratio_json(const struct bench_report_in *in, const struct bench_ratio_def *d,
                       json_object **ret)
 {
-        const struct bench_result *a = find_result(in, d->num), *b = find_result(in, d->den);
+        const struct bench_result *a = find_result(in, d->num),
+                                  *b = find_result(in, d->den);
         *ret = NULL;
         if (!a || !b)
                 return 0;
@@ -220,12 +223,14 @@ static int ratio_json(const struct bench_report_in *in, const struct bench_ratio
         return 0;
 }
 
-static void add_target(json_object *targets, json_object *ratios, const char *name, double min)
+static void add_target(json_object *targets, json_object *ratios, const char *name,
+                       double min)
 {
         json_object *r = NULL, *v = NULL;
         json_object *t = json_object_new_object();
         json_object_object_add(t, "at_least", json_object_new_double(min));
-        if (json_object_object_get_ex(ratios, name, &r) && json_object_object_get_ex(r, "value", &v)) {
+        if (json_object_object_get_ex(ratios, name, &r) &&
+            json_object_object_get_ex(r, "value", &v)) {
                 double x = json_object_get_double(v);
                 json_object_object_add(t, "value", json_object_get(v));
                 json_object_object_add(t, "met", json_object_new_boolean(x >= min));
@@ -244,7 +249,8 @@ static json_object *deep_copy(json_object *o)
         return c;
 }
 
-int bench_report_build(const struct bench_report_in *in, json_object **ret, struct wh_err *err)
+int bench_report_build(const struct bench_report_in *in, json_object **ret,
+                       struct wh_err *err)
 {
         _cleanup_json_ json_object *rep = json_object_new_object();
         if (!rep)
@@ -277,7 +283,8 @@ int bench_report_build(const struct bench_report_in *in, json_object **ret, stru
         return 0;
 }
 
-/* --- CI gate --------------------------------------------------------------------------- */
+/* --- CI gate ---------------------------------------------------------------------------
+ */
 
 static int ratio_value(json_object *rep, const char *name, double *ret)
 {
@@ -286,14 +293,15 @@ static int ratio_value(json_object *rep, const char *name, double *ret)
             !json_object_object_get_ex(ratios, name, &r) ||
             !json_object_object_get_ex(r, "value", &v))
                 return -ENOENT;
-        if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+        if (!json_object_is_type(v, json_type_double) &&
+            !json_object_is_type(v, json_type_int))
                 return -EINVAL;
         *ret = json_object_get_double(v);
         return 0;
 }
 
-int bench_compare(json_object *report, json_object *baseline, double tolerance_pct, FILE *out,
-                  struct wh_err *err)
+int bench_compare(json_object *report, json_object *baseline, double tolerance_pct,
+                  FILE *out, struct wh_err *err)
 {
         json_object *bratios;
         if (!json_object_object_get_ex(baseline, "ratios", &bratios) ||
@@ -305,10 +313,11 @@ int bench_compare(json_object *report, json_object *baseline, double tolerance_p
                 (void)val;
                 double b, c;
                 if (ratio_value(baseline, name, &b) < 0)
-                        return wh_failx(err, EINVAL, "baseline: ratios.%s.value: not a number",
-                                        name);
+                        return wh_failx(err, EINVAL,
+                                        "baseline: ratios.%s.value: not a number", name);
                 if (ratio_value(report, name, &c) < 0) {
-                        fprintf(out, "FAIL %s: missing from this run (baseline %.3f)\n", name, b);
+                        fprintf(out, "FAIL %s: missing from this run (baseline %.3f)\n",
+                                name, b);
                         bad++;
                         continue;
                 }

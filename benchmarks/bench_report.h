@@ -64,8 +64,8 @@ extern const struct bench_ratio_def bench_ratio_defs[];
 extern const size_t bench_n_ratio_defs;
 
 struct bench_report_in {
-        const char *mode;    /* "full", "quick" */
-        const char *created; /* ISO 8601 UTC */
+        const char *mode;         /* "full", "quick" */
+        const char *created;      /* ISO 8601 UTC */
         json_object *environment; /* machine, kernel, tools...: borrowed, copied in */
         json_object *settings;    /* borrowed, copied in */
         const struct bench_result *v;
@@ -75,7 +75,8 @@ struct bench_report_in {
 };
 
 /* Builds the report (caller owns). Ratios whose variants lack samples are left out. */
-int bench_report_build(const struct bench_report_in *in, json_object **ret, struct wh_err *err);
+int bench_report_build(const struct bench_report_in *in, json_object **ret,
+                       struct wh_err *err);
 
 /* Writes the Markdown summary of a report built above. */
 int bench_report_markdown(json_object *report, FILE *out, struct wh_err *err);
@@ -85,8 +86,8 @@ int bench_report_markdown(json_object *report, FILE *out, struct wh_err *err);
  * the baseline's value by more than tolerance_pct percent, or are missing; -errno on a
  * report without ratios.
  */
-int bench_compare(json_object *report, json_object *baseline, double tolerance_pct, FILE *out,
-                  struct wh_err *err);
+int bench_compare(json_object *report, json_object *baseline, double tolerance_pct,
+                  FILE *out, struct wh_err *err);
 
 /* Writes gnuplot data and scripts into dir and runs gnuplot: phases-{cold,warm}.svg and
  * ready-{cold,warm}.svg. */

@@ -18,39 +18,51 @@
 #define BUILD_TIMEOUT_MS (10 * 60 * 1000)
 
 /* Designated, so the runner's fields stay zero. */
-#define VARIANT(n, d, s, r, i, fs, q)                                                          \
-        {.name = n, .description = d, .src_key = s, .runtime = r, .init = i, .rootfs = fs,   \
-         .quick = q}
+#define VARIANT(n, d, s, r, i, fs, q)                                                      \
+        {                                                                                  \
+                .name = n, .description = d, .src_key = s, .runtime = r, .init = i,        \
+                .rootfs = fs, .quick = q                                                   \
+        }
 
 const struct bench_variant bench_variants[] = {
         VARIANT("al2-gzip-runc",
-         "AL2-style image (3 gzip layers, shell-wrapper entrypoint) on runc, no init: today's way",
-         "al2", "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 1),
-        VARIANT("al2023-gzip-runc", "AL2023-minimal-style image (gzip layers) on runc, no init",
-         "al2023-gzip", "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
-        VARIANT("al2023-zstd-runc", "the same AL2023-minimal-style image with zstd layers, on runc",
-         "al2023-zstd", "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
+                "AL2-style image (3 gzip layers, shell-wrapper entrypoint) on runc, no "
+                "init: today's way",
+                "al2", "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 1),
+        VARIANT("al2023-gzip-runc",
+                "AL2023-minimal-style image (gzip layers) on runc, no init", "al2023-gzip",
+                "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
+        VARIANT("al2023-zstd-runc",
+                "the same AL2023-minimal-style image with zstd layers, on runc",
+                "al2023-zstd", "runc", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
         VARIANT("whittled-zstd-wrun-winit",
-         "whittled image (one zstd layer) on whittle-run with whittle-init: whittle's way",
-         "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 1),
-        VARIANT("whittled-gzip-wrun-winit", "the whittled image with a gzip layer instead of zstd",
-         "whittled-gzip", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 0),
+                "whittled image (one zstd layer) on whittle-run with whittle-init: "
+                "whittle's way",
+                "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY,
+                1),
+        VARIANT("whittled-gzip-wrun-winit",
+                "the whittled image with a gzip layer instead of zstd", "whittled-gzip",
+                "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 0),
         VARIANT("whittled-zstd-crun-winit", "whittled image, crun instead of whittle-run",
-         "whittled-zstd", "crun", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 1),
+                "whittled-zstd", "crun", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 1),
         VARIANT("whittled-zstd-runc-winit", "whittled image, runc instead of whittle-run",
-         "whittled-zstd", "runc", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 1),
-        VARIANT("whittled-zstd-wrun-tini", "whittled image, tini (static) instead of whittle-init",
-         "whittled-zstd", "whittle-run", BENCH_INIT_TINI, BENCH_ROOTFS_OVERLAY, 0),
-        VARIANT("whittled-zstd-wrun-dumbinit", "whittled image, dumb-init instead of whittle-init",
-         "whittled-zstd", "whittle-run", BENCH_INIT_DUMB, BENCH_ROOTFS_OVERLAY, 0),
-        VARIANT("whittled-zstd-wrun-noinit", "whittled image, no init (the workload is PID 1)",
-         "whittled-zstd", "whittle-run", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
+                "whittled-zstd", "runc", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OVERLAY, 1),
+        VARIANT("whittled-zstd-wrun-tini",
+                "whittled image, tini (static) instead of whittle-init", "whittled-zstd",
+                "whittle-run", BENCH_INIT_TINI, BENCH_ROOTFS_OVERLAY, 0),
+        VARIANT("whittled-zstd-wrun-dumbinit",
+                "whittled image, dumb-init instead of whittle-init", "whittled-zstd",
+                "whittle-run", BENCH_INIT_DUMB, BENCH_ROOTFS_OVERLAY, 0),
+        VARIANT("whittled-zstd-wrun-noinit",
+                "whittled image, no init (the workload is PID 1)", "whittled-zstd",
+                "whittle-run", BENCH_INIT_NONE, BENCH_ROOTFS_OVERLAY, 0),
         VARIANT("whittled-zstd-wrun-winit-tar",
-         "whittled image, rootfs by tar extraction per container instead of overlayfs",
-         "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_TAR, 0),
+                "whittled image, rootfs by tar extraction per container instead of "
+                "overlayfs",
+                "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_TAR, 0),
         VARIANT("whittled-zstd-wrun-winit-ostree",
-         "whittled image, committed to an OSTree repo, rootfs by hardlink checkout",
-         "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OSTREE, 0),
+                "whittled image, committed to an OSTree repo, rootfs by hardlink checkout",
+                "whittled-zstd", "whittle-run", BENCH_INIT_WHITTLE, BENCH_ROOTFS_OSTREE, 0),
 };
 const size_t bench_n_variants = ARRAY_SIZE(bench_variants);
 
@@ -140,8 +152,8 @@ static int setup_runtimes(struct bench_ctx *ctx, struct wh_err *err)
         for (size_t i = 0; i < 3; i++) {
                 if (asprintf(&ctx->rt_roots[i], "%s/state-%s", ctx->work, names[i]) < 0)
                         return wh_fail(err, ENOMEM, "runtimes");
-                ctx->runtimes[i] = (struct bench_runtime){.name = names[i], .path = names[i],
-                                                          .root = ctx->rt_roots[i]};
+                ctx->runtimes[i] = (struct bench_runtime){
+                        .name = names[i], .path = names[i], .root = ctx->rt_roots[i]};
         }
         static char wrun[4096];
         snprintf(wrun, sizeof(wrun), "%s/whittle-run", ctx->bindir);
@@ -198,7 +210,8 @@ int bench_ctx_init(struct bench_ctx *ctx, const char *work_parent, int quick,
                 s->key = src_defs[i].key;
                 s->sample = src_defs[i].sample;
                 s->repo = src_defs[i].repo;
-                int k = i < 3 ? asprintf(&s->ref, "oci:%s/benchmarks/cache/%s", ctx->top, refs[i])
+                int k = i < 3 ? asprintf(&s->ref, "oci:%s/benchmarks/cache/%s", ctx->top,
+                                         refs[i])
                               : asprintf(&s->ref, "oci:%s/images/%s", ctx->work, refs[i]);
                 if (k < 0)
                         return wh_fail(err, ENOMEM, "init");
@@ -223,7 +236,8 @@ int bench_ctx_init(struct bench_ctx *ctx, const char *work_parent, int quick,
         return 0;
 }
 
-/* --- one run ------------------------------------------------------------------------------ */
+/* --- one run
+ * ------------------------------------------------------------------------------ */
 
 /* Reads a file to warm its pages; errors do not matter (a missing file stays cold). */
 static void touch_file(const char *path)
@@ -270,7 +284,8 @@ static int drop_caches(struct wh_err *err)
         sync();
         _cleanup_close_ int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "3\n", 2) != 2)
-                return wh_fail(err, errno, "drop the page cache (/proc/sys/vm/drop_caches)");
+                return wh_fail(err, errno,
+                               "drop the page cache (/proc/sys/vm/drop_caches)");
         return 0;
 }
 
@@ -334,7 +349,8 @@ static int variant_args(const struct bench_ctx *ctx, const struct bench_variant 
         switch (v->init) {
         case BENCH_INIT_WHITTLE:
                 tools = !in_image;
-                r = strv_push(&args, &n, in_image ? "/whittle-init" : "/.bench/whittle-init");
+                r = strv_push(&args, &n,
+                              in_image ? "/whittle-init" : "/.bench/whittle-init");
                 r = r ?: strv_push(&args, &n, "--ready-fd");
                 r = r ?: strv_push(&args, &n, "2");
                 r = r ?: strv_push(&args, &n, "--");
@@ -389,23 +405,26 @@ static int pull(struct bench_ctx *ctx, struct bench_variant *v, const struct run
         return 0;
 }
 
-static int make_bundle(struct bench_ctx *ctx, struct bench_variant *v, const struct run_paths *p,
-                       struct wh_err *err)
+static int make_bundle(struct bench_ctx *ctx, struct bench_variant *v,
+                       const struct run_paths *p, struct wh_err *err)
 {
-        int r = bench_rootfs_prepare(&v->img, p->image, p->store, v->rootfs, p->bundle, err);
+        int r = bench_rootfs_prepare(&v->img, p->image, p->store, v->rootfs, p->bundle,
+                                     err);
         if (r < 0)
                 return r;
         _cleanup_strv_ char **args = NULL;
         int tools = 0;
         if (variant_args(ctx, v, &v->img, &args, &tools) < 0)
-                return wh_failx(err, EINVAL, "%s: the image has no entrypoint or cmd", v->name);
+                return wh_failx(err, EINVAL, "%s: the image has no entrypoint or cmd",
+                                v->name);
         return bench_config_write(p->bundle, args, v->img.env,
                                   v->img.workdir ? v->img.workdir : "/",
                                   tools ? ctx->tools_dir : NULL, err);
 }
 
 static int run_measured(struct bench_ctx *ctx, struct bench_variant *v, int cold,
-                        const struct run_paths *p, struct bench_stamps *st, struct wh_err *err)
+                        const struct run_paths *p, struct bench_stamps *st,
+                        struct wh_err *err)
 {
         int r;
         st->t0 = bench_now_ns();
@@ -420,7 +439,9 @@ static int run_measured(struct bench_ctx *ctx, struct bench_variant *v, int cold
         st->end[BENCH_ROOTFS] = bench_now_ns();
         char id[64];
         snprintf(id, sizeof(id), "wb-%d-%u", (int)getpid(), ++ctx->seq);
-        struct bench_container c = {.rt = v->rt, .bundle = p->bundle, .id = id,
+        struct bench_container c = {.rt = v->rt,
+                                    .bundle = p->bundle,
+                                    .id = id,
                                     .ready_line = ctx->ready_line,
                                     .stamp = v->init == BENCH_INIT_WHITTLE,
                                     .timeout_ms = ctx->timeout_ms};
@@ -442,7 +463,8 @@ int bench_run_once(struct bench_ctx *ctx, struct bench_variant *v, int cold,
         if (r < 0)
                 return r;
         if (!cold && !v->warm_ready)
-                return wh_failx(err, EINVAL, "%s: warm run before the image was pulled", v->name);
+                return wh_failx(err, EINVAL, "%s: warm run before the image was pulled",
+                                v->name);
         if (cold) {
                 v->warm_ready = 0;
                 if ((r = make_cold(ctx, v, p.image, p.store, err)) < 0)
@@ -454,8 +476,8 @@ int bench_run_once(struct bench_ctx *ctx, struct bench_variant *v, int cold,
         if (r < 0 || (r = r2) < 0)
                 return wh_fail_ctx(err, r, "%s (%s)", v->name, cold ? "cold" : "warm");
         if (bench_sample_from_stamps(&st, ret) < 0)
-                return wh_failx(err, EINVAL, "%s: stamps out of order (exec before create?)",
-                                v->name);
+                return wh_failx(err, EINVAL,
+                                "%s: stamps out of order (exec before create?)", v->name);
         return 0;
 }
 
@@ -469,7 +491,8 @@ int bench_warm_prepare(struct bench_ctx *ctx, struct bench_variant *v, struct wh
                 return r;
         if ((r = pull(ctx, v, &p, err)) < 0 ||
             (r = bench_unpack(&v->img, p.image, p.store, v->rootfs, err)) < 0 ||
-            (r = bench_rootfs_prepare(&v->img, p.image, p.store, v->rootfs, p.bundle, err)) < 0)
+            (r = bench_rootfs_prepare(&v->img, p.image, p.store, v->rootfs, p.bundle,
+                                      err)) < 0)
                 return wh_fail_ctx(err, r, "%s: prepare warm runs", v->name);
         char rootfs[4200];
         snprintf(rootfs, sizeof(rootfs), "%s/rootfs", p.bundle);

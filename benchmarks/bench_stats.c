@@ -62,7 +62,8 @@ uint64_t bench_rng_next(struct bench_rng *r)
 
 size_t bench_rng_below(struct bench_rng *r, size_t n)
 {
-        /* Rejection sampling: drop the top partial bucket so every value is equally likely. */
+        /* Rejection sampling: drop the top partial bucket so every value is equally likely.
+         */
         uint64_t limit = UINT64_MAX - UINT64_MAX % (uint64_t)n;
         uint64_t x;
         do
@@ -82,7 +83,8 @@ void bench_shuffle(struct bench_rng *r, size_t *idx, size_t n)
 }
 
 /* The median of a resample (with replacement) of v into scratch. */
-static double resample_median(struct bench_rng *r, const double *v, size_t n, double *scratch)
+static double resample_median(struct bench_rng *r, const double *v, size_t n,
+                              double *scratch)
 {
         for (size_t i = 0; i < n; i++)
                 scratch[i] = v[bench_rng_below(r, n)];
@@ -90,8 +92,8 @@ static double resample_median(struct bench_rng *r, const double *v, size_t n, do
         return sorted_quantile(scratch, n, 0.5);
 }
 
-int bench_ratio_ci(const double *a, size_t na, const double *b, size_t nb, unsigned resamples,
-                   uint64_t seed, struct bench_ratio *ret)
+int bench_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                   unsigned resamples, uint64_t seed, struct bench_ratio *ret)
 {
         if (na == 0 || nb == 0 || resamples < 100)
                 return -EINVAL;

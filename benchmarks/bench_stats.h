@@ -46,5 +46,5 @@ struct bench_ratio {
  * their medians. Deterministic for a seed. -EINVAL when a group is empty,
  * resamples < 100 or median(b) is 0; -ENOMEM.
  */
-int bench_ratio_ci(const double *a, size_t na, const double *b, size_t nb, unsigned resamples,
-                   uint64_t seed, struct bench_ratio *ret);
+int bench_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+                   unsigned resamples, uint64_t seed, struct bench_ratio *ret);

@@ -17,7 +17,7 @@
 #include "fs_util.h"
 
 #define TOOL_TIMEOUT_MS (10 * 60 * 1000)
-#define OSTREE_REF "bench"
+#define OSTREE_REF      "bench"
 
 const char *bench_rootfs_name(enum bench_rootfs m)
 {
@@ -46,9 +46,10 @@ int bench_extract_layer(const char *blob, enum bench_comp comp, const char *dest
         const char *zflag = comp == BENCH_COMP_GZIP   ? "--gzip"
                             : comp == BENCH_COMP_ZSTD ? "--zstd"
                                                       : "--no-auto-compress";
-        char *argv[] = {(char *)"tar",           (char *)"-x", (char *)zflag,
-                        (char *)"--numeric-owner", (char *)"-f", (char *)blob,
-                        (char *)"-C",            (char *)dest, NULL};
+        char *argv[] = {
+                (char *)"tar", (char *)"-x", (char *)zflag, (char *)"--numeric-owner",
+                (char *)"-f",  (char *)blob, (char *)"-C",  (char *)dest,
+                NULL};
         int r = bench_run_ok(argv, TOOL_TIMEOUT_MS, err);
         return r < 0 ? wh_fail_ctx(err, r, "extract %s", blob) : 0;
 }
@@ -76,8 +77,8 @@ static int whiteouts_at(int dfd, int depth, struct wh_err *err)
                             mknodat(dfd, n + 4, S_IFCHR | 0, makedev(0, 0)) < 0)
                                 return wh_fail(err, errno, "whiteout '%s'", n);
                 } else if (de->d_type == DT_DIR) {
-                        _cleanup_close_ int sub =
-                                openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int sub = openat(
+                                dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0)
                                 return wh_fail(err, errno, "open '%s'", n);
                         int r = whiteouts_at(sub, depth + 1, err);
@@ -90,21 +91,24 @@ static int whiteouts_at(int dfd, int depth, struct wh_err *err)
 
 int bench_whiteouts_to_overlay(const char *layer_dir, struct wh_err *err)
 {
-        _cleanup_close_ int dfd = open(layer_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int dfd =
+                open(layer_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return wh_fail(err, errno, "open '%s'", layer_dir);
         int r = whiteouts_at(dfd, 0, err);
         return r < 0 ? wh_fail_ctx(err, r, "whiteouts in '%s'", layer_dir) : 0;
 }
 
-static int blob_path(const char *image_dir, const struct bench_layer *l, char *buf, size_t len)
+static int blob_path(const char *image_dir, const struct bench_layer *l, char *buf,
+                     size_t len)
 {
-        int n = snprintf(buf, len, "%s/blobs/sha256/%s", image_dir, wh_digest_hex(l->digest));
+        int n = snprintf(buf, len, "%s/blobs/sha256/%s", image_dir,
+                         wh_digest_hex(l->digest));
         return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int extract_all(const struct bench_image *img, const char *image_dir, const char *store,
-                       int whiteouts, struct wh_err *err)
+static int extract_all(const struct bench_image *img, const char *image_dir,
+                       const char *store, int whiteouts, struct wh_err *err)
 {
         char layers[4096], blob[4096], dest[4200];
         snprintf(layers, sizeof(layers), "%s/layers", store);
@@ -124,11 +128,13 @@ static int extract_all(const struct bench_image *img, const char *image_dir, con
         return 0;
 }
 
-static int ostree_import(const struct bench_image *img, const char *store, struct wh_err *err)
+static int ostree_import(const struct bench_image *img, const char *store,
+                         struct wh_err *err)
 {
         char repo[4096], *argv[64];
         snprintf(repo, sizeof(repo), "--repo=%s/ostree", store);
-        char *init[] = {(char *)"ostree", repo, (char *)"init", (char *)"--mode=bare", NULL};
+        char *init[] = {(char *)"ostree", repo, (char *)"init", (char *)"--mode=bare",
+                        NULL};
         int r = bench_run_ok(init, TOOL_TIMEOUT_MS, err);
         if (r < 0)
                 return r;
@@ -167,8 +173,8 @@ int bench_unpack(const struct bench_image *img, const char *image_dir, const cha
         return r < 0 ? wh_fail_ctx(err, r, "unpack") : 0;
 }
 
-static int mount_overlay(const struct bench_image *img, const char *store, const char *bundle,
-                         struct wh_err *err)
+static int mount_overlay(const struct bench_image *img, const char *store,
+                         const char *bundle, struct wh_err *err)
 {
         char opts[4096], dir[4096];
         size_t len = 0;
@@ -181,7 +187,8 @@ static int mount_overlay(const struct bench_image *img, const char *store, const
                         return wh_failx(err, E2BIG, "overlay options too long");
         }
         len += (size_t)snprintf(opts + len, sizeof(opts) - len,
-                                ",upperdir=%s/upper,workdir=%s/work,index=off", bundle, bundle);
+                                ",upperdir=%s/upper,workdir=%s/work,index=off", bundle,
+                                bundle);
         if (len >= sizeof(opts))
                 return wh_failx(err, E2BIG, "overlay options too long");
         static const char *const sub[] = {"upper", "work", "rootfs"};
@@ -195,8 +202,9 @@ static int mount_overlay(const struct bench_image *img, const char *store, const
         return 0;
 }
 
-int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir, const char *store,
-                         enum bench_rootfs mode, const char *bundle, struct wh_err *err)
+int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir,
+                         const char *store, enum bench_rootfs mode, const char *bundle,
+                         struct wh_err *err)
 {
         char rootfs[4096], blob[4096];
         if (mkdir(bundle, 0755) < 0)
@@ -205,10 +213,11 @@ int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir, c
         switch (mode) {
         case BENCH_ROOTFS_TAR:
                 if (img->n_layers != 1)
-                        return wh_failx(err, EINVAL,
-                                        "rootfs 'tar' needs a single-layer image (this one has "
-                                        "%zu); use overlay",
-                                        img->n_layers);
+                        return wh_failx(
+                                err, EINVAL,
+                                "rootfs 'tar' needs a single-layer image (this one has "
+                                "%zu); use overlay",
+                                img->n_layers);
                 if (blob_path(image_dir, &img->layers[0], blob, sizeof(blob)) < 0)
                         return wh_failx(err, ENAMETOOLONG, "%s", image_dir);
                 return bench_extract_layer(blob, img->layers[0].comp, rootfs, err);
@@ -217,8 +226,13 @@ int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir, c
         case BENCH_ROOTFS_OSTREE: {
                 char repo[4096];
                 snprintf(repo, sizeof(repo), "--repo=%s/ostree", store);
-                char *argv[] = {(char *)"ostree",    repo,   (char *)"checkout",
-                                (char *)"-H",        (char *)OSTREE_REF, rootfs, NULL};
+                char *argv[] = {(char *)"ostree",
+                                repo,
+                                (char *)"checkout",
+                                (char *)"-H",
+                                (char *)OSTREE_REF,
+                                rootfs,
+                                NULL};
                 return bench_run_ok(argv, TOOL_TIMEOUT_MS, err);
         }
         }

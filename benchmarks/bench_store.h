@@ -39,8 +39,9 @@ int bench_unpack(const struct bench_image *img, const char *image_dir, const cha
                  enum bench_rootfs mode, struct wh_err *err);
 
 /* Makes bundle/rootfs (bundle is created). */
-int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir, const char *store,
-                         enum bench_rootfs mode, const char *bundle, struct wh_err *err);
+int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir,
+                         const char *store, enum bench_rootfs mode, const char *bundle,
+                         struct wh_err *err);
 
 /* Unmounts bundle/rootfs when mounted and removes bundle. Safe to call twice. */
 int bench_rootfs_release(const char *bundle, struct wh_err *err);
@@ -56,7 +57,8 @@ int bench_extract_layer(const char *blob, enum bench_comp comp, const char *dest
  */
 int bench_whiteouts_to_overlay(const char *layer_dir, struct wh_err *err);
 
-/* Counts entries (not the root) and bytes of regular files under dir, not crossing mounts. */
+/* Counts entries (not the root) and bytes of regular files under dir, not crossing mounts.
+ */
 int bench_tree_count(const char *dir, int64_t *ret_files, int64_t *ret_bytes,
                      struct wh_err *err);
 

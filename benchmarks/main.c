@@ -32,7 +32,8 @@ struct opts {
         int cold_runs, warm_runs, warmups, resamples, timeout_s, registry_timeout_s;
         int64_t seed;
         double tolerance;
-        const char *baseline, *out, *work_parent, *variants, *compare, *profile, *ready_line;
+        const char *baseline, *out, *work_parent, *variants, *compare, *profile,
+                *ready_line;
         const char *al2, *al2023, *al2023_zstd, *whittle_from;
 };
 
@@ -40,13 +41,15 @@ static void usage(FILE *f)
 {
         fputs("Usage: whittle-bench [OPTIONS]\n"
               "\n"
-              "Times container cold starts, image to ready, for AL2-style, AL2023-minimal-style\n"
-              "and whittled images on whittle-run, crun and runc, with several inits and rootfs\n"
+              "Times container cold starts, image to ready, for AL2-style, "
+              "AL2023-minimal-style\n"
+              "and whittled images on whittle-run, crun and runc, with several inits and "
+              "rootfs\n"
               "preparations; cold and warm, interleaved. Needs root.\n"
               "\n"
-              "  --quick               4 variants, 3 cold and 15 warm runs (< 3 min)\n"
+              "  --quick               4 variants, 3 cold and 10 warm runs (< 3 min)\n"
               "  --cold-runs N         runs per variant, cold (default 30; quick 3)\n"
-              "  --warm-runs N         runs per variant, warm (default 100; quick 15)\n"
+              "  --warm-runs N         runs per variant, warm (default 100; quick 10)\n"
               "  --warmups N           warm-up rounds, discarded (default 3; quick 1)\n"
               "  --no-cold, --no-warm  skip a cache state\n"
               "  --variants A,B,...    only these variants (--list-variants)\n"
@@ -70,17 +73,39 @@ static void usage(FILE *f)
 }
 
 enum {
-        O_QUICK = 256, O_COLD, O_WARM, O_WARMUPS, O_NO_COLD, O_NO_WARM, O_VARIANTS, O_SEED,
-        O_RESAMPLES, O_TIMEOUT, O_REG_TIMEOUT, O_OUT, O_WORK, O_KEEP, O_AL2, O_AL2023,
-        O_AL2023Z, O_FROM, O_PROFILE, O_READY, O_CI, O_BASELINE, O_TOL, O_COMPARE, O_LIST,
+        O_QUICK = 256,
+        O_COLD,
+        O_WARM,
+        O_WARMUPS,
+        O_NO_COLD,
+        O_NO_WARM,
+        O_VARIANTS,
+        O_SEED,
+        O_RESAMPLES,
+        O_TIMEOUT,
+        O_REG_TIMEOUT,
+        O_OUT,
+        O_WORK,
+        O_KEEP,
+        O_AL2,
+        O_AL2023,
+        O_AL2023Z,
+        O_FROM,
+        O_PROFILE,
+        O_READY,
+        O_CI,
+        O_BASELINE,
+        O_TOL,
+        O_COMPARE,
+        O_LIST,
         O_VERSION,
 };
 
 static int num_arg(const char *name, const char *val, int min, int max, int *ret)
 {
         if (wh_parse_int(val, min, max, ret) < 0) {
-                fprintf(stderr, PROG ": %s: expected a number in %d..%d, got '%s'\n", name, min,
-                        max, val);
+                fprintf(stderr, PROG ": %s: expected a number in %d..%d, got '%s'\n", name,
+                        min, max, val);
                 return -1;
         }
         return 0;
@@ -89,68 +114,141 @@ static int num_arg(const char *name, const char *val, int min, int max, int *ret
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
         static const struct option lo[] = {
-                {"quick", 0, 0, O_QUICK},          {"cold-runs", 1, 0, O_COLD},
-                {"warm-runs", 1, 0, O_WARM},       {"warmups", 1, 0, O_WARMUPS},
-                {"no-cold", 0, 0, O_NO_COLD},      {"no-warm", 0, 0, O_NO_WARM},
-                {"variants", 1, 0, O_VARIANTS},    {"seed", 1, 0, O_SEED},
-                {"resamples", 1, 0, O_RESAMPLES},  {"timeout", 1, 0, O_TIMEOUT},
+                {"quick", 0, 0, O_QUICK},
+                {"cold-runs", 1, 0, O_COLD},
+                {"warm-runs", 1, 0, O_WARM},
+                {"warmups", 1, 0, O_WARMUPS},
+                {"no-cold", 0, 0, O_NO_COLD},
+                {"no-warm", 0, 0, O_NO_WARM},
+                {"variants", 1, 0, O_VARIANTS},
+                {"seed", 1, 0, O_SEED},
+                {"resamples", 1, 0, O_RESAMPLES},
+                {"timeout", 1, 0, O_TIMEOUT},
                 {"registry-timeout", 1, 0, O_REG_TIMEOUT},
-                {"out", 1, 0, O_OUT},              {"work-dir", 1, 0, O_WORK},
-                {"keep-work", 0, 0, O_KEEP},       {"al2", 1, 0, O_AL2},
-                {"al2023", 1, 0, O_AL2023},        {"al2023-zstd", 1, 0, O_AL2023Z},
-                {"whittle-from", 1, 0, O_FROM},    {"profile", 1, 0, O_PROFILE},
-                {"ready-line", 1, 0, O_READY},     {"ci", 0, 0, O_CI},
-                {"baseline", 1, 0, O_BASELINE},    {"tolerance", 1, 0, O_TOL},
-                {"compare", 1, 0, O_COMPARE},      {"list-variants", 0, 0, O_LIST},
-                {"quiet", 0, 0, 'q'},              {"help", 0, 0, 'h'},
-                {"version", 0, 0, O_VERSION},      {0, 0, 0, 0},
+                {"out", 1, 0, O_OUT},
+                {"work-dir", 1, 0, O_WORK},
+                {"keep-work", 0, 0, O_KEEP},
+                {"al2", 1, 0, O_AL2},
+                {"al2023", 1, 0, O_AL2023},
+                {"al2023-zstd", 1, 0, O_AL2023Z},
+                {"whittle-from", 1, 0, O_FROM},
+                {"profile", 1, 0, O_PROFILE},
+                {"ready-line", 1, 0, O_READY},
+                {"ci", 0, 0, O_CI},
+                {"baseline", 1, 0, O_BASELINE},
+                {"tolerance", 1, 0, O_TOL},
+                {"compare", 1, 0, O_COMPARE},
+                {"list-variants", 0, 0, O_LIST},
+                {"quiet", 0, 0, 'q'},
+                {"help", 0, 0, 'h'},
+                {"version", 0, 0, O_VERSION},
+                {0, 0, 0, 0},
         };
         int c, t;
         while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
                 switch (c) {
-                case O_QUICK: o->quick = 1; break;
-                case O_COLD: if (num_arg("--cold-runs", optarg, 1, 100000, &o->cold_runs) < 0) return 2; break;
-                case O_WARM: if (num_arg("--warm-runs", optarg, 1, 100000, &o->warm_runs) < 0) return 2; break;
-                case O_WARMUPS: if (num_arg("--warmups", optarg, 0, 1000, &o->warmups) < 0) return 2; break;
-                case O_NO_COLD: o->no_cold = 1; break;
-                case O_NO_WARM: o->no_warm = 1; break;
-                case O_VARIANTS: o->variants = optarg; break;
+                case O_QUICK:
+                        o->quick = 1;
+                        break;
+                case O_COLD:
+                        if (num_arg("--cold-runs", optarg, 1, 100000, &o->cold_runs) < 0)
+                                return 2;
+                        break;
+                case O_WARM:
+                        if (num_arg("--warm-runs", optarg, 1, 100000, &o->warm_runs) < 0)
+                                return 2;
+                        break;
+                case O_WARMUPS:
+                        if (num_arg("--warmups", optarg, 0, 1000, &o->warmups) < 0)
+                                return 2;
+                        break;
+                case O_NO_COLD:
+                        o->no_cold = 1;
+                        break;
+                case O_NO_WARM:
+                        o->no_warm = 1;
+                        break;
+                case O_VARIANTS:
+                        o->variants = optarg;
+                        break;
                 case O_SEED:
                         if (wh_parse_i64(optarg, 0, INT64_MAX, &o->seed) < 0) {
                                 fprintf(stderr, PROG ": --seed: bad number '%s'\n", optarg);
                                 return 2;
                         }
                         break;
-                case O_RESAMPLES: if (num_arg("--resamples", optarg, 100, 1000000, &o->resamples) < 0) return 2; break;
-                case O_TIMEOUT: if (num_arg("--timeout", optarg, 1, 3600, &o->timeout_s) < 0) return 2; break;
-                case O_REG_TIMEOUT: if (num_arg("--registry-timeout", optarg, 1, 600, &o->registry_timeout_s) < 0) return 2; break;
-                case O_OUT: o->out = optarg; break;
-                case O_WORK: o->work_parent = optarg; break;
-                case O_KEEP: o->keep_work = 1; break;
-                case O_AL2: o->al2 = optarg; break;
-                case O_AL2023: o->al2023 = optarg; break;
-                case O_AL2023Z: o->al2023_zstd = optarg; break;
-                case O_FROM: o->whittle_from = optarg; break;
-                case O_PROFILE: o->profile = optarg; break;
-                case O_READY: o->ready_line = optarg; break;
-                case O_CI: o->ci = 1; break;
-                case O_BASELINE: o->baseline = optarg; break;
+                case O_RESAMPLES:
+                        if (num_arg("--resamples", optarg, 100, 1000000, &o->resamples) < 0)
+                                return 2;
+                        break;
+                case O_TIMEOUT:
+                        if (num_arg("--timeout", optarg, 1, 3600, &o->timeout_s) < 0)
+                                return 2;
+                        break;
+                case O_REG_TIMEOUT:
+                        if (num_arg("--registry-timeout", optarg, 1, 600,
+                                    &o->registry_timeout_s) < 0)
+                                return 2;
+                        break;
+                case O_OUT:
+                        o->out = optarg;
+                        break;
+                case O_WORK:
+                        o->work_parent = optarg;
+                        break;
+                case O_KEEP:
+                        o->keep_work = 1;
+                        break;
+                case O_AL2:
+                        o->al2 = optarg;
+                        break;
+                case O_AL2023:
+                        o->al2023 = optarg;
+                        break;
+                case O_AL2023Z:
+                        o->al2023_zstd = optarg;
+                        break;
+                case O_FROM:
+                        o->whittle_from = optarg;
+                        break;
+                case O_PROFILE:
+                        o->profile = optarg;
+                        break;
+                case O_READY:
+                        o->ready_line = optarg;
+                        break;
+                case O_CI:
+                        o->ci = 1;
+                        break;
+                case O_BASELINE:
+                        o->baseline = optarg;
+                        break;
                 case O_TOL:
                         if (num_arg("--tolerance", optarg, 0, 100, &t) < 0)
                                 return 2;
                         o->tolerance = t;
                         break;
-                case O_COMPARE: o->compare = optarg; break;
+                case O_COMPARE:
+                        o->compare = optarg;
+                        break;
                 case O_LIST:
                         for (size_t i = 0; i < bench_n_variants; i++)
                                 printf("%-34s %s%s\n", bench_variants[i].name,
                                        bench_variants[i].description,
                                        bench_variants[i].quick ? " [quick]" : "");
                         return 0;
-                case 'q': o->quiet = 1; break;
-                case 'h': usage(stdout); return 0;
-                case O_VERSION: printf(PROG " %s\n", WH_VERSION); return 0;
-                default: usage(stderr); return 2;
+                case 'q':
+                        o->quiet = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case O_VERSION:
+                        printf(PROG " %s\n", WH_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
                 }
         }
         if (optind < argc) {
@@ -168,7 +266,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         return -1;
 }
 
-/* --- progress ---------------------------------------------------------------------------- */
+/* --- progress ----------------------------------------------------------------------------
+ */
 
 static int64_t t_start;
 
@@ -179,8 +278,9 @@ static void progress(const struct opts *o, const char *state, int round, int rou
                 return;
         int64_t el = (bench_now_ns() - t_start) / 1000000000LL;
         if (isatty(2))
-                fprintf(stderr, "\r\033[K" PROG ": %s %d/%d  %-32s %9.1f ms  [%lldm%02llds]",
-                        state, round, rounds, name, ms, (long long)(el / 60),
+                fprintf(stderr,
+                        "\r\033[K" PROG ": %s %d/%d  %-32s %9.1f ms  [%lldm%02llds]", state,
+                        round, rounds, name, ms, (long long)(el / 60),
                         (long long)(el % 60));
         else if (ms < 0)
                 fprintf(stderr, PROG ": %s round %d/%d done [%lldm%02llds]\n", state, round,
@@ -193,7 +293,8 @@ static void progress_end(const struct opts *o)
                 fputc('\n', stderr);
 }
 
-/* --- the runs ------------------------------------------------------------------------------ */
+/* --- the runs
+ * ------------------------------------------------------------------------------ */
 
 #define MAX_FAILURES 2
 
@@ -223,7 +324,9 @@ static int run_rounds(struct bench_ctx *ctx, const struct opts *o, int cold, int
                         if (r < 0) {
                                 progress_end(o);
                                 se->failures++;
-                                if (se->failures > MAX_FAILURES || !record) {
+                                /* A variant that never worked is an error, not a data
+                                 * point; a rare failure later is counted and reported. */
+                                if (se->failures > MAX_FAILURES || !record || se->n == 0) {
                                         *err = e;
                                         return r;
                                 }
@@ -262,7 +365,8 @@ static int run_all(struct bench_ctx *ctx, const struct opts *o, struct wh_err *e
         return run_rounds(ctx, o, 0, o->warm_runs, 1, &rng, err);
 }
 
-/* --- the report ---------------------------------------------------------------------------- */
+/* --- the report
+ * ---------------------------------------------------------------------------- */
 
 static void utc_stamp(char *buf, size_t len, const char *fmt)
 {
@@ -272,8 +376,8 @@ static void utc_stamp(char *buf, size_t len, const char *fmt)
         strftime(buf, len, fmt, &tm);
 }
 
-static json_object *settings_json(const struct bench_ctx *ctx, const struct opts *o, int argc,
-                                  char **argv)
+static json_object *settings_json(const struct bench_ctx *ctx, const struct opts *o,
+                                  int argc, char **argv)
 {
         json_object *s = json_object_new_object();
         char cmd[4096] = "";
@@ -288,42 +392,52 @@ static json_object *settings_json(const struct bench_ctx *ctx, const struct opts
         wh_json_add_int64(s, "seed", o->seed);
         wh_json_add_int64(s, "bootstrap_resamples", o->resamples);
         wh_json_add_int64(s, "timeout_s", o->timeout_s);
-        wh_json_add_string(s, "order", "interleaved: every round runs each variant once, in "
-                                       "an order shuffled per round with the seed");
-        wh_json_add_string(s, "fetch_client",
-                           "whittle-bench's own HTTP/1.1 registry client (in-process, like an "
-                           "engine daemon; sha256 of every blob checked; no fsync)");
-        wh_json_add_string(s, "registry", "docker-registry (distribution 2.8) on 127.0.0.1, "
-                                          "filesystem storage; images pushed with skopeo copy");
-        wh_json_add_string(s, "unpack", "GNU tar (--gzip/--zstd) per layer into a fresh "
-                                        "directory, OCI whiteouts turned into overlayfs ones");
-        wh_json_add_string(s, "container", "runc-spec defaults (pid, net, ipc, uts, mount "
-                                           "namespaces; read-only root; no terminal), same "
-                                           "config for every runtime");
-        wh_json_add_string(s, "network_namespace", "new per container; readiness is a stdout line");
+        wh_json_add_string(s, "order",
+                           "interleaved: every round runs each variant once, in "
+                           "an order shuffled per round with the seed");
+        wh_json_add_string(
+                s, "fetch_client",
+                "whittle-bench's own HTTP/1.1 registry client (in-process, like an "
+                "engine daemon; sha256 of every blob checked; no fsync)");
+        wh_json_add_string(s, "registry",
+                           "docker-registry (distribution 2.8) on 127.0.0.1, "
+                           "filesystem storage; images pushed with skopeo copy");
+        wh_json_add_string(s, "unpack",
+                           "GNU tar (--gzip/--zstd) per layer into a fresh "
+                           "directory, OCI whiteouts turned into overlayfs ones");
+        wh_json_add_string(s, "container",
+                           "runc-spec defaults (pid, net, ipc, uts, mount "
+                           "namespaces; read-only root; no terminal), same "
+                           "config for every runtime");
+        wh_json_add_string(s, "network_namespace",
+                           "new per container; readiness is a stdout line");
         wh_json_add_string(s, "ready", ctx->ready_line);
         wh_json_add_string(s, "whittle_profile", ctx->profile);
-        wh_json_add_string(s, "whittle_init_in",
-                           ctx->image_has_init
-                                   ? "the whittled image (whittle build --init)"
-                                   : "a read-only bind mount at /.bench (this whittle build "
-                                     "has no --init)");
-        wh_json_add_string(s, "other_inits", "tini-static and dumb-init through a read-only "
-                                             "bind mount at /.bench");
+        wh_json_add_string(
+                s, "whittle_init_in",
+                ctx->image_has_init
+                        ? "the whittled image (whittle build --init)"
+                        : "a read-only bind mount at /.bench (this whittle build "
+                          "has no --init)");
+        wh_json_add_string(s, "other_inits",
+                           "tini-static and dumb-init through a read-only "
+                           "bind mount at /.bench");
         wh_json_add_string(s, "exec_stamp",
                            "whittle-init: its CLOCK_MONOTONIC stamp just before exec "
                            "(--ready-fd 2); other inits: the first byte of output");
-        wh_json_add_string(s, "crun",
-                           ctx->runtimes[2].cgroup2_ns
-                                   ? "in a private mount namespace with cgroup2 at "
-                                     "/sys/fs/cgroup and --cgroup-manager=disabled (crun "
-                                     "1.8.1 refuses this hybrid-cgroup host): it creates no "
-                                     "cgroup, runc and whittle-run do"
-                                   : "as is");
+        wh_json_add_string(
+                s, "crun",
+                ctx->runtimes[2].cgroup2_ns
+                        ? "in a private mount namespace with cgroup2 at "
+                          "/sys/fs/cgroup and --cgroup-manager=disabled (crun "
+                          "1.8.1 refuses this hybrid-cgroup host): it creates no "
+                          "cgroup, runc and whittle-run do"
+                        : "as is");
         json_object *vs = json_object_new_array();
         for (size_t i = 0; i < ctx->n_vars; i++)
                 if (ctx->vars[i].selected)
-                        json_object_array_add(vs, json_object_new_string(ctx->vars[i].name));
+                        json_object_array_add(vs,
+                                              json_object_new_string(ctx->vars[i].name));
         json_object_object_add(s, "variants", vs);
         json_object *imgs = json_object_new_object();
         for (size_t i = 0; i < ctx->n_srcs; i++)
@@ -339,25 +453,50 @@ static json_object *environment_json(const struct bench_ctx *ctx)
         char wrun[4200], whittle[4200];
         snprintf(wrun, sizeof(wrun), "%s/whittle-run", ctx->bindir);
         snprintf(whittle, sizeof(whittle), "%s/whittle", ctx->bindir);
-        const char *tools[] = {"whittle", whittle, "whittle-run", wrun, "runc", "runc",
-                               "crun", "crun", "tini", "tini-static", "dumb-init", "dumb-init",
-                               "skopeo", "skopeo", "docker-registry", "docker-registry",
-                               "tar", "tar", "gzip", "gzip", "zstd", "zstd", "ostree",
-                               "ostree", "gnuplot", "gnuplot", NULL, NULL};
+        const char *tools[] = {"whittle",
+                               whittle,
+                               "whittle-run",
+                               wrun,
+                               "runc",
+                               "runc",
+                               "crun",
+                               "crun",
+                               "tini",
+                               "tini-static",
+                               "dumb-init",
+                               "dumb-init",
+                               "skopeo",
+                               "skopeo",
+                               "docker-registry",
+                               "docker-registry",
+                               "tar",
+                               "tar",
+                               "gzip",
+                               "gzip",
+                               "zstd",
+                               "zstd",
+                               "ostree",
+                               "ostree",
+                               "gnuplot",
+                               "gnuplot",
+                               NULL,
+                               NULL};
         json_object *env = bench_env_collect(tools);
         json_object *cs = json_object_new_object();
-        wh_json_add_string(cs, "cold",
-                           "before each run the variant's pulled image and store are removed, "
-                           "sync, the page cache is dropped (echo 3 > "
-                           "/proc/sys/vm/drop_caches), then the registry's files for that "
-                           "image are read back into the cache and the registry is pinged (a "
-                           "remote registry's cache is not the client's); fetch and unpack are "
-                           "measured");
-        wh_json_add_string(cs, "warm",
-                           "the image was pulled and unpacked once before (fetch and unpack "
-                           "are 0); each run prepares a fresh rootfs (overlay mount, tar "
-                           "extraction or OSTree checkout) from cached files; warm-up rounds "
-                           "are discarded");
+        wh_json_add_string(
+                cs, "cold",
+                "before each run the variant's pulled image and store are removed, "
+                "sync, the page cache is dropped (echo 3 > "
+                "/proc/sys/vm/drop_caches), then the registry's files for that "
+                "image are read back into the cache and the registry is pinged (a "
+                "remote registry's cache is not the client's); fetch and unpack are "
+                "measured");
+        wh_json_add_string(
+                cs, "warm",
+                "the image was pulled and unpacked once before (fetch and unpack "
+                "are 0); each run prepares a fresh rootfs (overlay mount, tar "
+                "extraction or OSTree checkout) from cached files; warm-up rounds "
+                "are discarded");
         json_object_object_add(env, "cache_states", cs);
         return env;
 }
@@ -380,14 +519,16 @@ static void fill_results(struct bench_ctx *ctx, struct bench_result *out, size_t
                 r->runtime = v->runtime;
                 r->init = bench_init_name(v->init);
                 r->rootfs = bench_rootfs_name(v->rootfs);
-                r->exec_source = v->init == BENCH_INIT_WHITTLE ? "init_stamp" : "first_output";
+                r->exec_source =
+                        v->init == BENCH_INIT_WHITTLE ? "init_stamp" : "first_output";
                 if (!r->bytes_fetched)
                         r->bytes_fetched = v->src->bytes_fetched;
                 out[(*n)++] = *r;
         }
 }
 
-static int write_text(const char *dir, const char *name, const char *text, struct wh_err *err)
+static int write_text(const char *dir, const char *name, const char *text,
+                      struct wh_err *err)
 {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -409,8 +550,12 @@ static int write_report(struct bench_ctx *ctx, const struct opts *o, const char 
         utc_stamp(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ");
         _cleanup_json_ json_object *env = environment_json(ctx);
         _cleanup_json_ json_object *set = settings_json(ctx, o, argc, argv);
-        struct bench_report_in in = {.mode = o->quick ? "quick" : "full", .created = created,
-                                     .environment = env, .settings = set, .v = res, .n = n,
+        struct bench_report_in in = {.mode = o->quick ? "quick" : "full",
+                                     .created = created,
+                                     .environment = env,
+                                     .settings = set,
+                                     .v = res,
+                                     .n = n,
                                      .resamples = (unsigned)o->resamples,
                                      .seed = (uint64_t)o->seed};
         _cleanup_json_ json_object *rep = NULL;
@@ -452,8 +597,8 @@ static int gate(json_object *rep, const struct opts *o, struct wh_err *err)
         if (r < 0)
                 return r;
         if (r > 0)
-                return wh_failx(err, EDOM, "%d ratio%s worse than the baseline beyond %g%%", r,
-                                r == 1 ? "" : "s", o->tolerance);
+                return wh_failx(err, EDOM, "%d ratio%s worse than the baseline beyond %g%%",
+                                r, r == 1 ? "" : "s", o->tolerance);
         printf("CI gate: every ratio within %g%% of the baseline\n", o->tolerance);
         return 0;
 }
@@ -473,7 +618,8 @@ static void print_summary(json_object *rep, const char *outdir)
                     !json_object_object_get_ex(r, "value", &v) ||
                     !json_object_object_get_ex(r, "ci95", &ci))
                         continue;
-                printf("%-30s %7.2f  (95%% CI %.2f - %.2f)\n", key[i], json_object_get_double(v),
+                printf("%-30s %7.2f  (95%% CI %.2f - %.2f)\n", key[i],
+                       json_object_get_double(v),
                        json_object_get_double(json_object_array_get_idx(ci, 0)),
                        json_object_get_double(json_object_array_get_idx(ci, 1)));
         }
@@ -484,7 +630,7 @@ static void set_defaults(struct opts *o)
         if (!o->cold_runs)
                 o->cold_runs = o->quick ? 3 : 30;
         if (!o->warm_runs)
-                o->warm_runs = o->quick ? 15 : 100;
+                o->warm_runs = o->quick ? 10 : 100;
         if (o->warmups < 0)
                 o->warmups = o->quick ? 1 : 3;
         if (!o->resamples)
@@ -516,8 +662,8 @@ static int make_outdir(const struct bench_ctx *ctx, const struct opts *o, char *
         if (!dir)
                 return wh_fail(err, ENOMEM, "results");
         /* wh_mkdir_p_at walks below its dirfd: "/" for an absolute path. */
-        _cleanup_close_ int base = open(dir[0] == '/' ? "/" : ".",
-                                        O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int base =
+                open(dir[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int fd = base < 0 ? -errno : wh_mkdir_p_at(base, dir, 0755, err);
         if (fd < 0) {
                 free(dir);
@@ -540,7 +686,8 @@ static int bench_main(struct bench_ctx *ctx, const struct opts *o, int argc, cha
         ctx->whittle_from = o->whittle_from;
         ctx->quiet = o->quiet;
         if ((o->al2 && (r = bench_ctx_set_src(ctx, "al2", o->al2, err)) < 0) ||
-            (o->al2023 && (r = bench_ctx_set_src(ctx, "al2023-gzip", o->al2023, err)) < 0) ||
+            (o->al2023 &&
+             (r = bench_ctx_set_src(ctx, "al2023-gzip", o->al2023, err)) < 0) ||
             (o->al2023_zstd &&
              (r = bench_ctx_set_src(ctx, "al2023-zstd", o->al2023_zstd, err)) < 0))
                 return r;
