@@ -354,7 +354,7 @@ static int run_trace(const struct trace_opts *o, struct wh_err *err)
                 nkeep++;
         if (wh_log_level() >= WH_LOG_WARN)
                 fprintf(stderr,
-                        "whittle: traced %s in %.2f s: %zu paths used (%zu keep entries), "
+                        "whittle: traced %s in %.3f s: %zu paths used (%zu keep entries), "
                         "%zu missing lookups, %zu system calls; %s\n",
                         o->source, res.seconds, res.used.n, nkeep, res.missing.n,
                         res.syscalls.n,
