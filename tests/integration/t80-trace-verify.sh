@@ -75,6 +75,12 @@ run_wh verify "${R[@]}" --expect "no such text" "$IMG" "oci:$WH_TMP/good:latest"
 is "$WH_RC" 1 "verify --expect with text it does not print fails"
 like "$WH_ERR" "lacks 'no such text'" "and says which text is missing"
 
+# The traced syscall list, enforced by whittle-init, still runs the workload.
+run_wh build -q --init --seccomp --profile "$P" "$IMG" "oci:$WH_TMP/seccomp:latest"
+is "$WH_RC" 0 "build --init --seccomp with the traced syscalls"
+run_wh verify "${R[@]}" --expect "hello from the image" "$IMG" "oci:$WH_TMP/seccomp:latest"
+is "$WH_RC" 0 "the image's own entrypoint (whittle-init with the filter) passes verify"
+
 # ---- a profile that is too small ----
 cat >"$WH_TMP/small.json" <<'EOF'
 {"name": "small", "keep": ["/app/run.sh", "/app/conf/**", "/usr/bin/cat"]}
