@@ -80,6 +80,10 @@ run_wh build -q --init --seccomp --profile "$P" "$IMG" "oci:$WH_TMP/seccomp:late
 is "$WH_RC" 0 "build --init --seccomp with the traced syscalls"
 run_wh verify "${R[@]}" --expect "hello from the image" "$IMG" "oci:$WH_TMP/seccomp:latest"
 is "$WH_RC" 0 "the image's own entrypoint (whittle-init with the filter) passes verify"
+jq '.syscalls -= ["getdents64"] | del(.smoke)' "$P" >"$WH_TMP/nodents.json"
+run_wh build -q --init --seccomp --profile "$WH_TMP/nodents.json" "$IMG" "oci:$WH_TMP/nodents:latest"
+run_wh verify "${R[@]}" --expect "conf b" "$IMG" "oci:$WH_TMP/nodents:latest"
+is "$WH_RC" 1 "without getdents64 in the list the filter breaks the directory read, and verify sees it"
 
 # ---- a profile that is too small ----
 cat >"$WH_TMP/small.json" <<'EOF'
