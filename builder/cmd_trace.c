@@ -262,6 +262,8 @@ static const char *run_failure(const struct trace_opts *o,
 {
         if (res->start_failed)
                 return "the container did not start";
+        if (res->interrupted)
+                return "interrupted";
         if (res->probe_ok || res->ready)
                 return NULL;
         if (res->exited && res->status != 0) {

@@ -425,7 +425,10 @@ static void loop(struct tracer *t)
                         break;
                 struct signalfd_siginfo si;
                 while (read(t->sig_fd, &si, sizeof(si)) == sizeof(si))
-                        ;
+                        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+                                t->res->interrupted = 1;
+                                t->done = 1;
+                        }
                 drain_fanotify(t);
                 reap(t, 0);
                 if (t->out_fd >= 0 && !t->done)
@@ -531,6 +534,9 @@ int wh_trace_run(struct wh_bundle *b, const struct wh_trace_opts *o,
         sigset_t chld, old;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
+        /* An interrupted trace still stops the container and removes the bundle. */
+        sigaddset(&chld, SIGINT);
+        sigaddset(&chld, SIGTERM);
         sigprocmask(SIG_BLOCK, &chld, &old);
         t.sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
         if (t.sig_fd < 0) {

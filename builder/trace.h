@@ -26,6 +26,7 @@ struct wh_trace_result {
         int ready;                 /* the workload printed the ready line */
         int timed_out;             /* the duration ended first */
         int start_failed;          /* `whittle-run start` failed */
+        int interrupted;           /* SIGINT or SIGTERM ended the trace */
         double seconds;            /* from start until the end of the trace */
         unsigned long events;      /* fanotify events and syscall stops handled */
 };

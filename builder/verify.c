@@ -87,6 +87,8 @@ static int judge(const struct wh_verify_opts *o, const char *expect, struct wh_b
         int n = 0;
         if (res->start_failed)
                 problem(&n, "the container did not start");
+        if (res->interrupted)
+                problem(&n, "interrupted");
         if (res->exited && res->status != 0 && !res->probe_ok)
                 problem(&n, "the workload exited with status %d", res->status);
         if (o->probe && !res->probe_ok)
@@ -141,8 +143,8 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
         r = judge(o, expect, &b, oidx, &res, err);
         if (r > 0) {
                 wh_container_print_output(&b, stderr, 20);
-                fprintf(stderr, "whittle: verify: %s: %d problem%s\n", o->whittled, r,
-                        r == 1 ? "" : "s");
+                fprintf(stderr, "whittle: verify: %s: %d problem%s\n",
+                        o->name ? o->name : o->whittled, r, r == 1 ? "" : "s");
                 r = 0;
         } else if (r == 0) {
                 wh_info("verify: %s: %zu lookups, %zu paths used, %.2f s: verified",
@@ -182,6 +184,7 @@ int wh_verify_before_write(const char *original, struct wh_index *idx,
                         .original = original,
                         .original_idx = idx,
                         .whittled = ref_text,
+                        .name = "the result",
                         .profile = profile,
                 };
                 r = wh_verify_run(&vo, err);

@@ -17,6 +17,7 @@ struct wh_verify_opts {
         struct wh_index
                 *original_idx; /* the original's index when at hand (borrowed), or NULL */
         const char *whittled;  /* reference text */
+        const char *name;      /* WHITTLED in messages; NULL: the reference */
         const struct wh_profile *profile; /* may be NULL: smoke cmd/expect, entrypoint... */
         char **args;                      /* NULL: smoke cmd, else the image's workload */
         const char *probe;                /* host command, or NULL */
