@@ -167,12 +167,14 @@ static int has_line(const char *buf, const char *line)
         return 0;
 }
 
-/* Polls both pipes once (up to ms); records first-output time. */
-static void watch_poll(struct watch *w, int ms, int64_t *first_out)
+/* Polls both pipes once (up to ms, or until pidfd, when >= 0, says its process exited);
+ * records first-output time. */
+static void watch_poll_pid(struct watch *w, int ms, int pidfd, int64_t *first_out)
 {
-        struct pollfd p[2] = {{.fd = w->out_eof ? -1 : w->out, .events = POLLIN},
-                              {.fd = w->err_eof ? -1 : w->errfd, .events = POLLIN}};
-        if (poll(p, 2, ms) <= 0)
+        struct pollfd p[3] = {{.fd = w->out_eof ? -1 : w->out, .events = POLLIN},
+                              {.fd = w->err_eof ? -1 : w->errfd, .events = POLLIN},
+                              {.fd = pidfd, .events = POLLIN}};
+        if (poll(p, 3, ms) <= 0)
                 return;
         if (p[0].revents) {
                 ssize_t k = pump(w->out, w->out_buf, &w->out_len);
@@ -186,6 +188,11 @@ static void watch_poll(struct watch *w, int ms, int64_t *first_out)
                 if (k == 0)
                         w->err_eof = 1;
         }
+}
+
+static void watch_poll(struct watch *w, int ms, int64_t *first_out)
+{
+        watch_poll_pid(w, ms, -1, first_out);
 }
 
 static int spawn_rt(const struct bench_container *c, const char *verb, int out, int errfd,
@@ -219,6 +226,8 @@ static int run_verb(const struct bench_container *c, const char *verb, struct wa
         int r = spawn_rt(c, verb, out_w, err_w, &pid, err);
         if (r < 0)
                 return r;
+        /* Woken by the exit itself, so the phase ends when the runtime does. */
+        _cleanup_close_ int pfd = bench_pidfd_open(pid);
         int64_t deadline = bench_now_ns() + (int64_t)c->timeout_ms * 1000000;
         for (;;) {
                 int st;
@@ -238,7 +247,7 @@ static int run_verb(const struct bench_container *c, const char *verb, struct wa
                                         "%s %s: %s", c->rt->name, verb,
                                         bench_interrupted() ? "interrupted" : "timed out");
                 }
-                watch_poll(w, 1, &first);
+                watch_poll_pid(w, pfd >= 0 ? 100 : 1, pfd, &first);
         }
 }
 

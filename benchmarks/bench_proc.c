@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,8 @@ static __attribute__((noreturn)) void child_exec(const struct bench_spawn *sp)
         sigaction(SIGPIPE, &dfl, NULL);
         if (sp->new_pgrp)
                 setpgid(0, 0);
+        if (sp->die_with_parent)
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
         child_setup_fd(sp->stdin_fd, 0);
         child_setup_fd(sp->stdout_fd, 1);
         child_setup_fd(sp->stderr_fd, 2);
@@ -114,9 +117,10 @@ void bench_kill_group(pid_t pgid)
                 ;
 }
 
-static int pidfd_open_(pid_t pid)
+int bench_pidfd_open(pid_t pid)
 {
-        return (int)syscall(SYS_pidfd_open, pid, 0);
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
 }
 
 int bench_wait(pid_t pid, int timeout_ms, int *ret_status, struct wh_err *err)
@@ -127,7 +131,7 @@ int bench_wait(pid_t pid, int timeout_ms, int *ret_status, struct wh_err *err)
 int bench_wait_ex(pid_t pid, int timeout_ms, int ignore_intr, int *ret_status,
                   struct wh_err *err)
 {
-        _cleanup_close_ int pfd = pidfd_open_(pid);
+        _cleanup_close_ int pfd = bench_pidfd_open(pid);
         int64_t deadline =
                 timeout_ms < 0 ? -1 : bench_now_ns() + (int64_t)timeout_ms * 1000000;
         for (;;) {

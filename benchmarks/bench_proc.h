@@ -20,6 +20,7 @@ struct bench_spawn {
         int stderr_fd;
         int new_pgrp;        /* own process group, so a kill reaches its children */
         int cgroup2_ns;      /* private mount namespace with cgroup2 at /sys/fs/cgroup */
+        int die_with_parent; /* SIGTERM when the harness dies, even by SIGKILL */
         const char *workdir; /* chdir before exec, or NULL */
 };
 
@@ -59,6 +60,9 @@ int bench_run_ex(char *const *argv, unsigned flags, int timeout_ms, char **ret_o
 /* bench_run that also fails (naming argv[0] and the output's tail) on a non-zero exit. */
 int bench_run_ok(char *const *argv, int timeout_ms, struct wh_err *err);
 int bench_run_ok_ex(char *const *argv, unsigned flags, int timeout_ms, struct wh_err *err);
+
+/* A pidfd for pid (readable when it exits), or -errno. */
+int bench_pidfd_open(pid_t pid);
 
 /* Kills a process group and reaps its leader; for cleanup paths. */
 void bench_kill_group(pid_t pgid);
