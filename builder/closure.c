@@ -842,13 +842,19 @@ static int keep_profile_paths(struct wh_closure *c)
                 const char *why = reason(c, "keep", pat);
                 if (!why)
                         return -ENOMEM;
-                if (pat[strcspn(pat, "*?[\\")])
+                /* Profiles carry globs for several image layouts (/usr/lib64
+                 * and /usr/local on one, multiarch dirs on another): a glob
+                 * that matches nothing is expected, a missing exact path is not. */
+                int glob = pat[strcspn(pat, "*?[\\")] != '\0';
+                if (glob)
                         r = keep_glob_why(c, pat, why);
                 else
                         r = wh_closure_keep_tree(c, pat, why);
                 if (r < 0)
                         return r;
-                if (r == 0)
+                if (r == 0 && glob)
+                        wh_info("keep /%s: matches nothing in the image", pat);
+                else if (r == 0)
                         wh_warn("keep /%s: not in the image", pat);
         }
         return 0;

@@ -4,10 +4,12 @@
 
 P=$WH_TOP/profiles
 cd "$WH_TMP" || bail "cd"
+# The python3 profile's keep list is long and changes as it is re-recorded.
+py_keep=$(jq '.keep | length' "$P/python3.json")
 
 run_wh profile check "$P/static.json" "$P/shell.json" "$P/python3.json"
 is "$WH_RC" 0 "check: shipped profiles are valid"
-like "$WH_OUT" "python3.json: ok \(6 keep, 5 needs\)" "check: ok line with counts"
+like "$WH_OUT" "python3.json: ok \\($py_keep keep, 5 needs\\)" "check: ok line with counts"
 
 # By name, found next to the binary (build/../profiles) with no search path set.
 run_wh profile check -q python3 shell static
@@ -22,7 +24,7 @@ printf '{\n "name": "syn",\n "keep": ["/a",]\n}\n' >syn.json
 export WHITTLE_PROFILE_PATH=$WH_TMP/lib
 run_wh profile check app.json
 is "$WH_RC" 0 "check: extends through WHITTLE_PROFILE_PATH and the shipped dir"
-is "$WH_OUT" "app.json: ok (8 keep, 5 needs, extends base, python3)" \
+is "$WH_OUT" "app.json: ok ($((py_keep + 2)) keep, 5 needs, extends base, python3)" \
 	"check: merged counts (nss once) and extends"
 
 run_wh profile check app.json bad.json syn.json
