@@ -36,7 +36,7 @@ BUILDER_PKGS += libseccomp
 
 ifeq ($(STATIC),1)
 PKG_STATIC := --static
-HARDEN_LD := -static -Wl,-z,relro,-z,now
+HARDEN_LD := -static -s -Wl,-z,relro,-z,now
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
 

@@ -120,9 +120,7 @@ static int write_file(struct wh_unpacked *u, struct archive *a, const char *path
 
 static int make_tmpdir(char **ret, struct wh_err *err)
 {
-        const char *base = getenv("TMPDIR");
-        if (!base || base[0] != '/')
-                base = "/var/tmp";
+        const char *base = wh_tmp_dir();
         if (asprintf(ret, "%s/whittle-src-XXXXXX", base) < 0)
                 return wh_fail(err, ENOMEM, "temporary directory");
         if (!mkdtemp(*ret))

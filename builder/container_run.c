@@ -439,8 +439,7 @@ fail:
 
 static int make_dirs(struct wh_bundle *b, struct wh_err *err)
 {
-        const char *tmp = getenv("TMPDIR");
-        if (asprintf(&b->dir, "%s/whittle-trace.XXXXXX", tmp && *tmp ? tmp : "/var/tmp") <
+        if (asprintf(&b->dir, "%s/whittle-trace.XXXXXX", wh_tmp_dir()) <
             0)
                 return wh_fail(err, ENOMEM, "bundle");
         if (!mkdtemp(b->dir)) {

@@ -10,9 +10,7 @@
 
 int wh_spool_open(struct wh_spool *sp, struct wh_err *err)
 {
-        const char *dir = getenv("TMPDIR");
-        if (!dir || !*dir)
-                dir = "/var/tmp";
+        const char *dir = wh_tmp_dir();
         int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd < 0) {
                 /* Filesystems without O_TMPFILE: create and unlink at once. */

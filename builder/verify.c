@@ -161,9 +161,8 @@ int wh_verify_before_write(const char *original, struct wh_index *idx,
                            const struct wh_write_opts *wo, const struct wh_profile *profile,
                            struct wh_err *err)
 {
-        const char *tmp = getenv("TMPDIR");
         _cleanup_free_ char *dir = NULL, *layout = NULL, *ref_text = NULL;
-        if (asprintf(&dir, "%s/whittle-verify.XXXXXX", tmp && *tmp ? tmp : "/var/tmp") < 0)
+        if (asprintf(&dir, "%s/whittle-verify.XXXXXX", wh_tmp_dir()) < 0)
                 return wh_fail(err, ENOMEM, "verify");
         if (!mkdtemp(dir))
                 return wh_fail(err, errno, "temporary directory");
@@ -194,7 +193,7 @@ int wh_verify_before_write(const char *original, struct wh_index *idx,
                         r = 0;
         }
         _cleanup_close_ int tfd =
-                open(tmp && *tmp ? tmp : "/var/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                open(wh_tmp_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (tfd >= 0)
                 wh_rm_rf_at(tfd, strrchr(dir, '/') + 1);
         return r;

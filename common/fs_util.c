@@ -199,3 +199,16 @@ int wh_mkdtemp_beside(const char *path, char **ret, struct wh_err *err)
         *ret = TAKE_PTR(t);
         return 0;
 }
+
+const char *wh_tmp_dir(void)
+{
+        const char *env = getenv("TMPDIR");
+        const char *const candidates[] = {env, "/var/tmp", "/tmp"};
+        for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
+                struct stat st;
+                if (candidates[i] && *candidates[i] && stat(candidates[i], &st) == 0 &&
+                    S_ISDIR(st.st_mode))
+                        return candidates[i];
+        }
+        return ".";
+}

@@ -36,3 +36,10 @@ int wh_mkdir_p_at(int dirfd, const char *rel, mode_t mode, struct wh_err *err);
 
 /* A new directory next to path ("<path>.tmp-XXXXXX"); caller owns *ret. */
 int wh_mkdtemp_beside(const char *path, char **ret, struct wh_err *err);
+
+/*
+ * Where temporary files go: $TMPDIR, else /var/tmp (large files), else
+ * /tmp, else the current directory; the first that is a directory. A build
+ * stage or a minimal image may lack /var/tmp. Borrowed string.
+ */
+const char *wh_tmp_dir(void);
