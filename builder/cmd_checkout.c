@@ -44,16 +44,16 @@ static void checkout_usage(FILE *f)
                 "  --hardlink    hard links only: fail rather than copy (the repository\n"
                 "                must be on the same filesystem)\n"
                 "  --copy        private copies of every file\n"
-                "  --readonly    a read-only root in config.json\n"
+                "  --readonly    a read-only root in config.json (the default unless --copy)\n"
+                "  --writable    a writable root even over hard links (see below)\n"
                 "  --no-config   write the rootfs only\n"
                 "  -q, --quiet   no summary\n"
                 "\n"
-                "By default files are hard links where possible. A hard-linked file IS "
-                "the\n"
-                "repository's object: a container that writes into a file in place "
-                "changes\n"
-                "the store. Use --readonly (or --copy) for roots that must stay "
-                "pristine.\n");
+                "By default files are hard links where possible. A hard-linked file IS the\n"
+                "repository's object: a container that wrote into a file in place would\n"
+                "change the store and every other checkout, so such a root is read-only\n"
+                "unless --writable is given. Give the container writable directories with\n"
+                "tmpfs mounts, or use --copy.\n");
 }
 
 static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
@@ -62,6 +62,7 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
                 {"hardlink", no_argument, NULL, 'H'},
                 {"copy", no_argument, NULL, 'C'},
                 {"readonly", no_argument, NULL, 'r'},
+                {"writable", no_argument, NULL, 'w'},
                 {"no-config", no_argument, NULL, 'n'},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
@@ -83,6 +84,9 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
                         break;
                 case 'r':
                         o->readonly = 1;
+                        break;
+                case 'w':
+                        o->readonly = 0;
                         break;
                 case 'n':
                         o->no_config = 1;
@@ -106,6 +110,9 @@ static int parse_checkout_args(int argc, char **argv, struct checkout_opts *o)
         }
         o->source = argv[optind];
         o->bundle = argv[optind + 1];
+        /* Hard links share the store's objects: read-only unless asked. */
+        if (o->readonly < 0)
+                o->readonly = o->mode != WH_CHECKOUT_COPY;
         return 0;
 }
 
@@ -186,7 +193,7 @@ static int run_checkout(const struct checkout_opts *o, const struct wh_image_ref
 
 int cmd_checkout(int argc, char **argv)
 {
-        struct checkout_opts o = {.mode = WH_CHECKOUT_AUTO};
+        struct checkout_opts o = {.mode = WH_CHECKOUT_AUTO, .readonly = -1};
         int r = parse_checkout_args(argc, argv, &o);
         if (r > 0)
                 return WH_EXIT_OK;

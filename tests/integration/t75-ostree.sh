@@ -128,11 +128,15 @@ is "$(jq -c '[.linux.namespaces[].type] | sort' "$WH_TMP/b1/config.json")" \
 	'["ipc","mount","network","pid","uts"]' "with the default namespaces"
 is "$(jq -c '[.mounts[].destination]' "$WH_TMP/b1/config.json")" \
 	'["/proc","/dev","/dev/pts","/dev/shm","/dev/mqueue","/sys"]' "and mounts"
-is "$(jq -c '[.root.readonly, .process.terminal]' "$WH_TMP/b1/config.json")" '[false,false]' \
-	"a writable root, no terminal"
+is "$(jq -c '[.root.readonly, .process.terminal]' "$WH_TMP/b1/config.json")" '[true,false]' \
+	"a hard-linked root is read-only (it is the store's objects), no terminal"
 
 run_wh checkout ostree:"$R":img/basic "$WH_TMP/b1"
 is "$WH_RC" 1 "a bundle with a config.json is refused"
+run_wh checkout -q --copy ostree:"$R":img/basic "$WH_TMP/b1copy"
+is "$(jq -c .root.readonly "$WH_TMP/b1copy/config.json")" false "a copied root is writable"
+run_wh checkout -q --writable ostree:"$R":img/basic "$WH_TMP/b1w"
+is "$(jq -c .root.readonly "$WH_TMP/b1w/config.json")" false "--writable makes a hard-linked root writable"
 run_wh checkout oci:"$WH_TMP/basic":latest "$WH_TMP/b9"
 is "$WH_RC" 2 "checkout of a non-ostree image is a usage error"
 run_wh checkout ostree:"$R":img/nope "$WH_TMP/b9"
