@@ -253,7 +253,7 @@ static json_object *mounts(void)
         return a;
 }
 
-static json_object *linux_section(void)
+static json_object *linux_section(const struct wh_bundle_opts *o)
 {
         static const char *const ns[] = {"pid", "ipc", "uts", "mount", "network"};
         static const char *const masked[] = {"/proc/acpi",
@@ -267,19 +267,25 @@ static json_object *linux_section(void)
                                              "/sys/firmware",
                                              "/proc/scsi",
                                              NULL};
+        static const char *const masked_relaxed[] = {"/proc/kcore",      "/proc/keys",
+                                                     "/proc/timer_list", "/proc/sched_debug",
+                                                     "/sys/firmware",    NULL};
         static const char *const ro[] = {"/proc/bus",           "/proc/fs",
                                          "/proc/irq",           "/proc/sys",
                                          "/proc/sysrq-trigger", NULL};
+        /* network is last in ns[], so leaving the host's is leaving it out. */
+        size_t nns = ARRAY_SIZE(ns) - (o->host_network ? 1 : 0);
         json_object *l = json_object_new_object();
         json_object *a = l ? json_object_new_array() : NULL;
-        for (size_t i = 0; a && i < ARRAY_SIZE(ns); i++) {
+        for (size_t i = 0; a && i < nns; i++) {
                 json_object *n = json_object_new_object();
                 wh_json_add_string(n, "type", ns[i]);
                 json_object_array_add(a, n);
         }
         if (l) {
                 json_object_object_add(l, "namespaces", a);
-                json_object_object_add(l, "maskedPaths", strv_json(masked));
+                json_object_object_add(l, "maskedPaths",
+                                       strv_json(o->relaxed ? masked_relaxed : masked));
                 json_object_object_add(l, "readonlyPaths", strv_json(ro));
         }
         return l;
@@ -306,13 +312,16 @@ static json_object *process(json_object *c, json_object *args, uint32_t uid, uin
                 abs = NULL;
         wh_json_add_string(p, "cwd", abs ? abs : cwd && *cwd ? cwd : "/");
         json_object_object_add(p, "capabilities", capabilities());
-        json_object *rl = json_object_new_array(), *nofile = json_object_new_object();
-        wh_json_add_string(nofile, "type", "RLIMIT_NOFILE");
-        wh_json_add_int64(nofile, "hard", 1024);
-        wh_json_add_int64(nofile, "soft", 1024);
-        json_object_array_add(rl, nofile);
-        json_object_object_add(p, "rlimits", rl);
-        json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(1));
+        if (!o->relaxed) {
+                json_object *rl = json_object_new_array();
+                json_object *nofile = json_object_new_object();
+                wh_json_add_string(nofile, "type", "RLIMIT_NOFILE");
+                wh_json_add_int64(nofile, "hard", 1024);
+                wh_json_add_int64(nofile, "soft", 1024);
+                json_object_array_add(rl, nofile);
+                json_object_object_add(p, "rlimits", rl);
+        }
+        json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(!o->relaxed));
         return p;
 }
 
@@ -323,7 +332,11 @@ int wh_bundle_config(json_object *image_config, int rootfs_fd,
         if (image_config && (!json_object_object_get_ex(image_config, "config", &c) ||
                              !json_object_is_type(c, json_type_object)))
                 c = NULL;
-        json_object *args = process_args(c);
+        json_object *args = o->args ? wh_json_from_strv(o->args) : process_args(c);
+        if (args && json_object_array_length(args) == 0) {
+                json_object_put(args);
+                args = NULL;
+        }
         if (!args)
                 return wh_failx(err, EINVAL,
                                 "the image names no process (neither Entrypoint nor Cmd)");
@@ -350,7 +363,7 @@ int wh_bundle_config(json_object *image_config, int rootfs_fd,
         json_object_object_add(s, "root", root);
         wh_json_add_string(s, "hostname", o->hostname ? o->hostname : "whittle");
         json_object_object_add(s, "mounts", mounts());
-        json_object_object_add(s, "linux", linux_section());
+        json_object_object_add(s, "linux", linux_section(o));
         char *text = wh_json_to_string(s, 1);
         if (!text)
                 return wh_fail(err, ENOMEM, "config.json");

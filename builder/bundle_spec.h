@@ -7,7 +7,9 @@
  * and etc/group, read inside the root); runc's defaults for the rest:
  * namespaces pid, ipc, uts, mount, network; /proc, /dev, /dev/pts,
  * /dev/shm, /dev/mqueue, /sys; docker's default capabilities;
- * noNewPrivileges; masked and read-only /proc paths.
+ * noNewPrivileges; masked and read-only /proc paths. The one place that
+ * writes a config.json: checkout's bundles and the containers trace and
+ * verify run.
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -18,6 +20,15 @@ struct wh_bundle_opts {
         int readonly;         /* root.readonly */
         int terminal;         /* process.terminal */
         const char *hostname; /* NULL: "whittle" */
+        /* No network namespace: a probe on the host reaches the workload's loopback ports. */
+        int host_network;
+        /*
+         * As `docker run` leaves a workload (trace and verify run it so):
+         * new privileges allowed, the caller's rlimits, only the most
+         * sensitive /proc paths masked.
+         */
+        int relaxed;
+        char *const *args; /* NULL: the image's Entrypoint + Cmd */
 };
 
 /*

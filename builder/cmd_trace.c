@@ -325,7 +325,7 @@ static int run_trace(const struct trace_opts *o, struct wh_err *err)
                         return wh_fail_ctx(err, r, "--merge");
         }
         _cleanup_(wh_bundle_release) struct wh_bundle b = {0};
-        struct wh_bundle_opts bo = {.runtime = o->runtime, .profile = in, .args = o->args};
+        struct wh_prepare_opts bo = {.runtime = o->runtime, .profile = in, .args = o->args};
         if ((r = wh_bundle_prepare(o->source, &bo, &b, err)) < 0)
                 return r;
         wh_info("trace: running %s in %s", b.args[0], b.bundle);

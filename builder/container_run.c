@@ -9,9 +9,10 @@
  * interpreters compare them (Python's .pyc checks), and a trace should see
  * the image as it is.
  *
- * The config is deliberately close to what `docker run IMAGE` gives: the
- * image's Env, WorkingDir, User, Docker's default capabilities, a writable
- * root, no network namespace (the probe reaches loopback ports).
+ * The config (bundle_spec.c, relaxed) is deliberately close to what
+ * `docker run IMAGE` gives: the image's Env, WorkingDir, User, Docker's
+ * default capabilities, a writable root, no network namespace (the probe
+ * reaches loopback ports).
  */
 #include "container_run.h"
 
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle_spec.h"
 #include "cleanup.h"
 #include "fs_util.h"
 #include "image_config.h"
@@ -34,7 +36,6 @@
 #include "json_util.h"
 #include "log.h"
 #include "parse_num.h"
-#include "path_safe.h"
 #include "spool.h"
 
 extern char **environ;
@@ -167,246 +168,17 @@ static int write_rootfs(struct wh_bundle *b, json_object *out_config, struct wh_
         return r;
 }
 
-/* uid (or gid, with group) of name in the image's /etc/passwd (/etc/group). */
-static int lookup_name(int root_fd, int group, const char *name, uint32_t *ret_id,
-                       uint32_t *ret_gid)
+/* config.json as `docker run IMAGE` would start it, on the host's network. */
+static int write_config(struct wh_bundle *b, json_object *out_config, struct wh_err *err)
 {
-        _cleanup_close_ int fd =
-                wh_open_in_root(root_fd, group ? "/etc/group" : "/etc/passwd", O_RDONLY, 0);
-        if (fd < 0)
-                return fd;
-        _cleanup_fclose_ FILE *f = fdopen(fd, "r");
-        if (!f)
-                return -errno;
-        fd = -1;
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        size_t nlen = strlen(name);
-        while (getline(&line, &cap, f) > 0) {
-                if (strncmp(line, name, nlen) || line[nlen] != ':')
-                        continue;
-                char *f2 = strchr(line + nlen + 1, ':'); /* after the password */
-                char *f3 = f2 ? strchr(f2 + 1, ':') : NULL;
-                if (!f3)
-                        return -EINVAL;
-                *f3 = '\0';
-                int64_t id, gid = 0;
-                if (wh_parse_i64(f2 + 1, 0, UINT32_MAX, &id) < 0)
-                        return -EINVAL;
-                if (!group) {
-                        char *f4 = strchr(f3 + 1, ':');
-                        if (!f4)
-                                return -EINVAL;
-                        *f4 = '\0';
-                        if (wh_parse_i64(f3 + 1, 0, UINT32_MAX, &gid) < 0)
-                                return -EINVAL;
-                }
-                *ret_id = (uint32_t)id;
-                if (ret_gid)
-                        *ret_gid = (uint32_t)gid;
-                return 0;
-        }
-        return -ENOENT;
-}
-
-/* "USER", "UID", "USER:GROUP", "UID:GID" as the image's files define them. */
-static int resolve_user(const char *rootfs, const char *user, uint32_t *uid, uint32_t *gid,
-                        struct wh_err *err)
-{
-        *uid = *gid = 0;
-        if (!user || !*user)
-                return 0;
-        _cleanup_free_ char *u = strdup(user);
-        if (!u)
-                return wh_fail(err, ENOMEM, "user");
-        char *g = strchr(u, ':');
-        if (g)
-                *g++ = '\0';
-        _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int root_fd = open(b->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
-                return wh_fail(err, errno, "open '%s'", rootfs);
-        int64_t v;
-        if (wh_parse_i64(u, 0, UINT32_MAX, &v) == 0)
-                *uid = (uint32_t)
-                        v; /* group 0 unless given, as docker without a passwd entry */
-        else if (lookup_name(root_fd, 0, u, uid, gid) < 0)
-                return wh_failx(err, ENOENT, "user '%s' is not in the image's /etc/passwd",
-                                u);
-        if (!g)
-                return 0;
-        if (wh_parse_i64(g, 0, UINT32_MAX, &v) == 0)
-                *gid = (uint32_t)v;
-        else if (lookup_name(root_fd, 1, g, gid, NULL) < 0)
-                return wh_failx(err, ENOENT, "group '%s' is not in the image's /etc/group",
-                                g);
-        return 0;
-}
-
-static json_object *mount_obj(const char *dst, const char *type, const char *src,
-                              const char *const *opts)
-{
-        json_object *m = json_object_new_object();
-        if (!m)
-                return NULL;
-        json_object *o = json_object_new_array();
-        for (size_t i = 0; o && opts[i]; i++)
-                json_object_array_add(o, json_object_new_string(opts[i]));
-        if (!o || wh_json_add_string(m, "destination", dst) < 0 ||
-            wh_json_add_string(m, "type", type) < 0 ||
-            wh_json_add_string(m, "source", src) < 0) {
-                json_object_put(o);
-                json_object_put(m);
-                return NULL;
-        }
-        json_object_object_add(m, "options", o);
-        return m;
-}
-
-static json_object *mounts_json(void)
-{
-        static const char *const proc[] = {NULL};
-        static const char *const dev[] = {"nosuid", "strictatime", "mode=755",
-                                          "size=65536k", NULL};
-        static const char *const pts[] = {
-                "nosuid",    "noexec", "newinstance", "ptmxmode=0666",
-                "mode=0620", "gid=5",  NULL};
-        static const char *const shm[] = {"nosuid",    "noexec",      "nodev",
-                                          "mode=1777", "size=65536k", NULL};
-        static const char *const mq[] = {"nosuid", "noexec", "nodev", NULL};
-        static const char *const sys[] = {"nosuid", "noexec", "nodev", "ro", NULL};
-        json_object *a = json_object_new_array();
-        if (!a)
-                return NULL;
-        json_object *m[] = {
-                mount_obj("/proc", "proc", "proc", proc),
-                mount_obj("/dev", "tmpfs", "tmpfs", dev),
-                mount_obj("/dev/pts", "devpts", "devpts", pts),
-                mount_obj("/dev/shm", "tmpfs", "shm", shm),
-                mount_obj("/dev/mqueue", "mqueue", "mqueue", mq),
-                mount_obj("/sys", "sysfs", "sysfs", sys),
-        };
-        int bad = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
-                if (!m[i])
-                        bad = 1;
-                else
-                        json_object_array_add(a, m[i]);
-        }
-        if (bad) {
-                json_object_put(a);
-                return NULL;
-        }
-        return a;
-}
-
-static json_object *strv_array(const char *const *v)
-{
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && v[i]; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
-static json_object *process_json(const struct wh_bundle *b, const struct wh_effective *eff,
-                                 uint32_t uid, uint32_t gid)
-{
-        /* Docker's default capability set: what images expect to run with. */
-        static const char *const caps[] = {"CAP_CHOWN",
-                                           "CAP_DAC_OVERRIDE",
-                                           "CAP_FSETID",
-                                           "CAP_FOWNER",
-                                           "CAP_MKNOD",
-                                           "CAP_NET_RAW",
-                                           "CAP_SETGID",
-                                           "CAP_SETUID",
-                                           "CAP_SETFCAP",
-                                           "CAP_SETPCAP",
-                                           "CAP_NET_BIND_SERVICE",
-                                           "CAP_SYS_CHROOT",
-                                           "CAP_KILL",
-                                           "CAP_AUDIT_WRITE",
-                                           NULL};
-        static const char *const sets[] = {"bounding", "effective", "permitted", NULL};
-        json_object *p = json_object_new_object(), *user = json_object_new_object();
-        json_object *capo = json_object_new_object();
-        if (!p || !user || !capo)
-                goto fail;
-        json_object_object_add(p, "terminal", json_object_new_boolean(0));
-        json_object_object_add(user, "uid", json_object_new_int64(uid));
-        json_object_object_add(user, "gid", json_object_new_int64(gid));
-        json_object_object_add(p, "user", user);
-        user = NULL;
-        json_object_object_add(p, "args", wh_json_from_strv(b->args));
-        int has_path = 0;
-        for (char **e = eff->env; e && *e; e++)
-                has_path |= !strncmp(*e, "PATH=", 5);
-        json_object *env = wh_json_from_strv(eff->env);
-        if (!env)
-                goto fail;
-        if (!has_path)
-                json_object_array_add(
-                        env, json_object_new_string("PATH=/usr/local/sbin:/usr/local/bin:/"
-                                                    "usr/sbin:/usr/bin:/sbin:/bin"));
-        json_object_object_add(p, "env", env);
-        wh_json_add_string(p, "cwd", eff->workdir && *eff->workdir ? eff->workdir : "/");
-        for (size_t i = 0; sets[i]; i++)
-                json_object_object_add(capo, sets[i], strv_array(caps));
-        json_object_object_add(p, "capabilities", capo);
-        capo = NULL;
-        json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(0));
-        return p;
-fail:
-        json_object_put(p);
-        json_object_put(user);
-        json_object_put(capo);
-        return NULL;
-}
-
-static int write_config(struct wh_bundle *b, const struct wh_effective *eff,
-                        struct wh_err *err)
-{
-        static const char *const ns[] = {"pid", "ipc", "uts", "mount", NULL};
-        static const char *const masked[] = {"/proc/kcore",      "/proc/keys",
-                                             "/proc/timer_list", "/proc/sched_debug",
-                                             "/sys/firmware",    NULL};
-        static const char *const ro[] = {"/proc/bus",           "/proc/fs",
-                                         "/proc/irq",           "/proc/sys",
-                                         "/proc/sysrq-trigger", NULL};
-        uint32_t uid, gid;
-        int r = resolve_user(b->rootfs, eff->user, &uid, &gid, err);
+                return wh_fail(err, errno, "open '%s'", b->rootfs);
+        struct wh_bundle_opts so = {.host_network = 1, .relaxed = 1, .args = b->args};
+        _cleanup_free_ char *text = NULL;
+        int r = wh_bundle_config(out_config, root_fd, &so, &text, err);
         if (r < 0)
                 return r;
-        _cleanup_json_ json_object *c = json_object_new_object();
-        json_object *root = json_object_new_object(), *linux_o = json_object_new_object();
-        json_object *nsa = json_object_new_array(), *proc = process_json(b, eff, uid, gid);
-        json_object *mounts = mounts_json();
-        if (!c || !root || !linux_o || !nsa || !proc || !mounts) {
-                json_object_put(root);
-                json_object_put(linux_o);
-                json_object_put(nsa);
-                json_object_put(proc);
-                json_object_put(mounts);
-                return wh_fail(err, ENOMEM, "config.json");
-        }
-        wh_json_add_string(c, "ociVersion", "1.1.0");
-        json_object_object_add(c, "process", proc);
-        wh_json_add_string(root, "path", "rootfs");
-        json_object_object_add(root, "readonly", json_object_new_boolean(0));
-        json_object_object_add(c, "root", root);
-        wh_json_add_string(c, "hostname", "whittle");
-        json_object_object_add(c, "mounts", mounts);
-        for (size_t i = 0; ns[i]; i++) {
-                json_object *o = json_object_new_object();
-                wh_json_add_string(o, "type", ns[i]);
-                json_object_array_add(nsa, o);
-        }
-        json_object_object_add(linux_o, "namespaces", nsa);
-        json_object_object_add(linux_o, "maskedPaths", strv_array(masked));
-        json_object_object_add(linux_o, "readonlyPaths", strv_array(ro));
-        json_object_object_add(c, "linux", linux_o);
-        _cleanup_free_ char *text = wh_json_to_string(c, 1);
-        if (!text)
-                return wh_fail(err, ENOMEM, "config.json");
         _cleanup_close_ int dfd = open(b->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return wh_fail(err, errno, "open '%s'", b->bundle);
@@ -459,7 +231,7 @@ static int make_dirs(struct wh_bundle *b, struct wh_err *err)
         return 0;
 }
 
-int wh_bundle_prepare(const char *source, const struct wh_bundle_opts *o,
+int wh_bundle_prepare(const char *source, const struct wh_prepare_opts *o,
                       struct wh_bundle *ret, struct wh_err *err)
 {
         struct wh_bundle b = {0};
@@ -507,7 +279,7 @@ int wh_bundle_prepare(const char *source, const struct wh_bundle_opts *o,
                 r = wh_fail_ctx(err, r, "materialise %s", source);
                 goto out;
         }
-        r = write_config(&b, &eff, err);
+        r = write_config(&b, out_config, err);
 out:
         if (out_config)
                 json_object_put(out_config);

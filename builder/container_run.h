@@ -30,7 +30,7 @@ struct wh_bundle {
         int created;           /* the container exists (delete on release) */
 };
 
-struct wh_bundle_opts {
+struct wh_prepare_opts {
         const char *runtime; /* NULL: whittle-run beside this binary, else on PATH */
         const struct wh_profile
                 *profile; /* may be NULL; entrypoint, cmd, env, user, workdir */
@@ -41,7 +41,7 @@ struct wh_bundle_opts {
  * Opens source (a reference text), indexes it, writes the bundle. Caller
  * owns ret (wh_bundle_release, which also removes the directory).
  */
-int wh_bundle_prepare(const char *source, const struct wh_bundle_opts *o,
+int wh_bundle_prepare(const char *source, const struct wh_prepare_opts *o,
                       struct wh_bundle *ret, struct wh_err *err);
 void wh_bundle_release(struct wh_bundle *b);
 

@@ -132,7 +132,7 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
                         expect = o->profile->smoke_expect;
         }
         _cleanup_(wh_bundle_release) struct wh_bundle b = {0};
-        struct wh_bundle_opts bo = {
+        struct wh_prepare_opts bo = {
                 .runtime = o->runtime, .profile = o->profile, .args = args};
         if ((r = wh_bundle_prepare(o->whittled, &bo, &b, err)) < 0)
                 goto out;
