@@ -243,35 +243,21 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
 /* Loads and merges the profiles, then the command line's --keep/--need. */
 static int load_profile(const struct build_opts *o, struct wh_profile **ret, struct wh_err *err)
 {
-        _cleanup_strv_ char **dirs = NULL;
-        int r = wh_profile_search_dirs(&dirs);
+        struct wh_profile *merged = NULL;
+        int r = wh_profile_load_merged(o->profiles, &merged, err);
         if (r < 0)
-                return wh_fail(err, -r, "profile search path");
-        struct wh_profile *merged = wh_profile_new();
-        if (!merged)
-                return wh_fail(err, ENOMEM, "profile");
-        for (char **p = o->profiles; p && *p; p++) {
-                struct wh_profile *one = NULL;
-                r = wh_profile_load(*p, (const char *const *)dirs, &one, err);
-                if (r >= 0)
-                        r = wh_profile_merge(merged, one, err);
-                wh_profile_free(one);
-                if (r < 0)
-                        goto fail;
-        }
+                return r;
         for (char **k = o->keep; k && *k; k++)
-                if ((r = wh_strv_add(&merged->keep, *k)) < 0)
+                if (wh_strv_add(&merged->keep, *k) < 0)
                         goto nomem;
         for (char **n = o->needs; n && *n; n++)
-                if ((r = wh_strv_add(&merged->needs, *n)) < 0)
+                if (wh_strv_add(&merged->needs, *n) < 0)
                         goto nomem;
         *ret = merged;
         return 0;
 nomem:
-        r = wh_fail(err, ENOMEM, "profile");
-fail:
         wh_profile_free(merged);
-        return r;
+        return wh_fail(err, ENOMEM, "profile");
 }
 
 struct progress {

@@ -156,31 +156,6 @@ static int parse_trace_args(int argc, char **argv, struct trace_opts *o, struct 
         return 0;
 }
 
-int wh_load_profiles(char *const *names, struct wh_profile **ret, struct wh_err *err)
-{
-        /* Trace merges runs with its own rules, everything else with wh_profile_merge. */
-        _cleanup_strv_ char **dirs = NULL;
-        int r = wh_profile_search_dirs(&dirs);
-        if (r < 0)
-                return wh_fail(err, -r, "profile search path");
-        struct wh_profile *merged = wh_profile_new();
-        if (!merged)
-                return wh_fail(err, ENOMEM, "profile");
-        for (char *const *p = names; p && *p; p++) {
-                struct wh_profile *one = NULL;
-                r = wh_profile_load(*p, (const char *const *)dirs, &one, err);
-                if (r >= 0)
-                        r = wh_profile_merge(merged, one, err);
-                wh_profile_free(one);
-                if (r < 0) {
-                        wh_profile_free(merged);
-                        return r;
-                }
-        }
-        *ret = merged;
-        return 0;
-}
-
 static int dup_strv(char **v, char ***ret)
 {
         if (!v)
@@ -312,7 +287,7 @@ static int run_trace(const struct trace_opts *o, struct wh_err *err)
         if (r < 0)
                 return r;
         _cleanup_(wh_profile_freep) struct wh_profile *in = NULL, *out = NULL, *run = NULL;
-        if ((r = wh_load_profiles(o->profiles, &in, err)) < 0)
+        if ((r = wh_profile_load_merged(o->profiles, &in, err)) < 0)
                 return r;
         /* Earlier runs load first, so a bad file fails before the long run. */
         if (!(out = wh_profile_new()))
@@ -320,7 +295,7 @@ static int run_trace(const struct trace_opts *o, struct wh_err *err)
         for (char **m = o->merge; m && *m; m++) {
                 _cleanup_(wh_profile_freep) struct wh_profile *one = NULL;
                 char *one_name[] = {*m, NULL};
-                if ((r = wh_load_profiles(one_name, &one, err)) < 0 ||
+                if ((r = wh_profile_load_merged(one_name, &one, err)) < 0 ||
                     (r = wh_trace_profile_merge(out, one, err)) < 0)
                         return wh_fail_ctx(err, r, "--merge");
         }

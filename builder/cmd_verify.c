@@ -124,7 +124,7 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
 static int run_verify(const struct verify_cli *c, struct wh_err *err)
 {
         _cleanup_(wh_profile_freep) struct wh_profile *p = NULL;
-        int r = wh_load_profiles(c->profiles, &p, err);
+        int r = wh_profile_load_merged(c->profiles, &p, err);
         if (r < 0)
                 return r;
         struct wh_verify_opts vo = {

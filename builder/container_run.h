@@ -62,9 +62,6 @@ void wh_container_destroy(struct wh_bundle *b);
 /* The last lines (at most) of what the workload printed, to f, indented. */
 void wh_container_print_output(const struct wh_bundle *b, FILE *f, int lines);
 
-/* Loads and merges profiles (names or files) in order. Caller owns *ret. */
-int wh_load_profiles(char *const *names, struct wh_profile **ret, struct wh_err *err);
-
 /*
  * Spawns argv with stdin /dev/null, stdout/stderr to out_fd (or /dev/null
  * for -1) and the default signal mask. Returns the pid or -errno.

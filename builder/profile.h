@@ -77,3 +77,10 @@ char *wh_profile_to_string(const struct wh_profile *p, int pretty);
  * Returns the number of directories or -errno.
  */
 int wh_profile_search_dirs(char ***ret);
+
+/*
+ * Loads names (profile names or files, looked up in wh_profile_search_dirs)
+ * and merges them in order with wh_profile_merge; none gives an empty
+ * profile. Caller owns *ret.
+ */
+int wh_profile_load_merged(char *const *names, struct wh_profile **ret, struct wh_err *err);

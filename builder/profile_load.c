@@ -272,3 +272,22 @@ int wh_profile_search_dirs(char ***ret)
         *ret = TAKE_PTR(dirs);
         return n;
 }
+
+int wh_profile_load_merged(char *const *names, struct wh_profile **ret, struct wh_err *err)
+{
+        _cleanup_strv_ char **dirs = NULL;
+        int r = wh_profile_search_dirs(&dirs);
+        if (r < 0)
+                return wh_fail(err, -r, "profile search path");
+        _cleanup_(wh_profile_freep) struct wh_profile *merged = wh_profile_new();
+        if (!merged)
+                return wh_fail(err, ENOMEM, "profile");
+        for (char *const *p = names; p && *p; p++) {
+                _cleanup_(wh_profile_freep) struct wh_profile *one = NULL;
+                if ((r = wh_profile_load(*p, (const char *const *)dirs, &one, err)) < 0 ||
+                    (r = wh_profile_merge(merged, one, err)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(merged);
+        return 0;
+}
