@@ -306,35 +306,6 @@ static void fill_result(const struct image_out *o, struct wh_write_result *ret)
         ret->tar_size = o->layer.in_size;
 }
 
-/* Where an oci: destination stands: 1 to create it, 0 to add to a layout. */
-static int oci_dest_state(const char *path, struct wh_err *err)
-{
-        struct stat st;
-        if (stat(path, &st) < 0) {
-                if (errno == ENOENT)
-                        return 1;
-                return wh_fail(err, errno, "'%s'", path);
-        }
-        if (!S_ISDIR(st.st_mode))
-                return wh_failx(err, EEXIST, "'%s' exists and is not a directory", path);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return wh_fail(err, errno, "open '%s'", path);
-        if (faccessat(fd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                return 0;
-        _cleanup_closedir_ DIR *d = fdopendir(TAKE_FD(fd));
-        if (!d)
-                return wh_fail(err, errno, "read '%s'", path);
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                        return wh_failx(
-                                err, EEXIST,
-                                "'%s' exists and is not an OCI layout (no oci-layout)",
-                                path);
-        return 1;
-}
-
 /* Layer, config and manifest into the blob dir; the temporary layer goes on failure. */
 static int oci_put_blobs(struct wh_blob_dir *bd, const struct wh_plan *plan,
                          const struct wh_write_opts *opts, struct image_out *o,
@@ -395,7 +366,7 @@ static int write_oci(const struct wh_image_ref *dest, const struct wh_plan *plan
                      struct wh_err *err)
 {
         const char *ref = dest->ref ? dest->ref : "latest";
-        int fresh = oci_dest_state(dest->path, err);
+        int fresh = wh_dest_dir_state(dest->path, "oci-layout", "an OCI layout", err);
         if (fresh < 0)
                 return fresh;
         _cleanup_free_ char *tmpdir = NULL;

@@ -115,32 +115,6 @@ __attribute__((format(printf, 3, 4))) static int gfail(struct wh_err *err, const
         return wh_failx(err, gerror_errno(e), "%s: %s", what, e ? e->message : "failed");
 }
 
-/* Where REPO stands: 1 to create it, 0 to open it. */
-static int repo_state(const char *path, struct wh_err *err)
-{
-        struct stat st;
-        if (stat(path, &st) < 0)
-                return errno == ENOENT ? 1 : wh_fail(err, errno, "'%s'", path);
-        if (!S_ISDIR(st.st_mode))
-                return wh_failx(err, EEXIST, "'%s' exists and is not a directory", path);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return wh_fail(err, errno, "open '%s'", path);
-        if (faccessat(fd, "config", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                return 0;
-        _cleanup_closedir_ DIR *d = fdopendir(TAKE_FD(fd));
-        if (!d)
-                return wh_fail(err, errno, "read '%s'", path);
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                        return wh_failx(
-                                err, EEXIST,
-                                "'%s' exists and is not an ostree repository (no config)",
-                                path);
-        return 1;
-}
-
 /*
  * Opens (or, with create, creates) the repository. Hard-link checkouts
  * need bare objects: bare as root, bare-user otherwise; archive and
@@ -149,7 +123,7 @@ static int repo_state(const char *path, struct wh_err *err)
 static int repo_open(const char *path, int create, OstreeRepo **ret, struct wh_err *err)
 {
         g_autoptr(GError) gerr = NULL;
-        int state = repo_state(path, err);
+        int state = wh_dest_dir_state(path, "config", "an ostree repository", err);
         if (state < 0)
                 return state;
         if (state == 1 && !create)

@@ -200,6 +200,30 @@ int wh_mkdtemp_beside(const char *path, char **ret, struct wh_err *err)
         return 0;
 }
 
+int wh_dest_dir_state(const char *path, const char *marker, const char *kind,
+                      struct wh_err *err)
+{
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return errno == ENOENT ? 1 : wh_fail(err, errno, "'%s'", path);
+        if (!S_ISDIR(st.st_mode))
+                return wh_failx(err, EEXIST, "'%s' exists and is not a directory", path);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return wh_fail(err, errno, "open '%s'", path);
+        if (faccessat(fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return 0;
+        _cleanup_closedir_ DIR *d = fdopendir(TAKE_FD(fd));
+        if (!d)
+                return wh_fail(err, errno, "read '%s'", path);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        return wh_failx(err, EEXIST, "'%s' exists and is not %s (no %s)",
+                                        path, kind, marker);
+        return 1;
+}
+
 const char *wh_tmp_dir(void)
 {
         const char *env = getenv("TMPDIR");

@@ -34,6 +34,15 @@ int wh_rm_rf_at(int dirfd, const char *name);
  */
 int wh_mkdir_p_at(int dirfd, const char *rel, mode_t mode, struct wh_err *err);
 
+/*
+ * Where a destination directory stands before it is written: 1 when path
+ * is missing or an empty directory (create it there), 0 when it holds
+ * marker (add to it); an EEXIST error naming kind ("an OCI layout") when it
+ * is anything else, so nobody's files get mixed into.
+ */
+int wh_dest_dir_state(const char *path, const char *marker, const char *kind,
+                      struct wh_err *err);
+
 /* A new directory next to path ("<path>.tmp-XXXXXX"); caller owns *ret. */
 int wh_mkdtemp_beside(const char *path, char **ret, struct wh_err *err);
 
