@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cli.h"
 #include "closure.h"
 #include "cmd.h"
 #include "image_config.h"
@@ -197,12 +198,8 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                                                 "since 1970", optarg);
                         break;
                 case 'q':
-                        level = WH_LOG_QUIET;
-                        break;
                 case 'v':
-                        level = level < WH_LOG_DEBUG ? level + 1 : level;
-                        if (level < WH_LOG_INFO)
-                                level = WH_LOG_INFO;
+                        wh_cli_verbosity(c, &level);
                         break;
                 case 'h':
                         build_usage(stdout);
@@ -225,8 +222,7 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                                 return wh_fail_ctx(err, r, "--seccomp-action");
                         break;
                 default:
-                        return wh_failx(err, EINVAL, "unknown or incomplete option '%s'",
-                                        argv[optind - 1]);
+                        return wh_cli_bad_option(argv, err);
                 }
         }
         wh_log_init("whittle", level);
@@ -443,14 +439,8 @@ int cmd_build(int argc, char **argv)
         struct build_opts o = {.compression = WH_COMP_ZSTD, .level = -1, .epoch = -1};
         struct wh_err err = {0};
         int r = parse_build_args(argc, argv, &o, &err);
-        int status;
-        if (r > 0) {
-                status = WH_EXIT_OK; /* --help or --version */
-        } else if (r < 0) {
-                wh_err_print(&err, "whittle: build");
-                fprintf(stderr, "Try 'whittle build --help'.\n");
-                status = WH_EXIT_USAGE;
-        } else {
+        int status = wh_cli_parse_status("build", r, &err);
+        if (status < 0) {
                 r = run_build(&o, &err);
                 if (r < 0)
                         wh_err_print(&err, "whittle");

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cli.h"
 #include "cmd.h"
 #include "container_run.h"
 #include "fs_util.h"
 #include "log.h"
-#include "parse_num.h"
 #include "profile.h"
 #include "trace.h"
 #include "trace_profile.h"
@@ -94,7 +94,6 @@ static int parse_trace_args(int argc, char **argv, struct trace_opts *o, struct 
         };
         enum wh_log_level level = WH_LOG_WARN;
         int c;
-        int64_t secs;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "p:o:qvh", longopts, NULL)) != -1) {
@@ -108,12 +107,8 @@ static int parse_trace_args(int argc, char **argv, struct trace_opts *o, struct 
                                 return wh_fail(err, ENOMEM, "--merge");
                         break;
                 case OPT_DURATION:
-                        if (wh_parse_i64(optarg, 1, 86400, &secs) < 0)
-                                return wh_failx(
-                                        err, EINVAL,
-                                        "--duration: '%s': expected seconds (1..86400)",
-                                        optarg);
-                        o->duration = (double)secs;
+                        if (wh_cli_duration(optarg, &o->duration, err) < 0)
+                                return -EINVAL;
                         break;
                 case OPT_PROBE:
                         o->probe = optarg;
@@ -133,17 +128,14 @@ static int parse_trace_args(int argc, char **argv, struct trace_opts *o, struct 
                         o->runtime = optarg;
                         break;
                 case 'q':
-                        level = WH_LOG_QUIET;
-                        break;
                 case 'v':
-                        level = level < WH_LOG_INFO ? WH_LOG_INFO : WH_LOG_DEBUG;
+                        wh_cli_verbosity(c, &level);
                         break;
                 case 'h':
                         trace_usage(stdout);
                         return 1;
                 default:
-                        return wh_failx(err, EINVAL, "unknown or incomplete option '%s'",
-                                        argv[optind - 1]);
+                        return wh_cli_bad_option(argv, err);
                 }
         }
         wh_log_init("whittle", level);
@@ -347,14 +339,8 @@ int cmd_trace(int argc, char **argv)
         struct trace_opts o = {0};
         struct wh_err err = {0};
         int r = parse_trace_args(argc, argv, &o, &err);
-        int status;
-        if (r > 0) {
-                status = WH_EXIT_OK;
-        } else if (r < 0) {
-                wh_err_print(&err, "whittle: trace");
-                fprintf(stderr, "Try 'whittle trace --help'.\n");
-                status = WH_EXIT_USAGE;
-        } else {
+        int status = wh_cli_parse_status("trace", r, &err);
+        if (status < 0) {
                 r = run_trace(&o, &err);
                 if (r < 0)
                         wh_err_print(&err, "whittle");

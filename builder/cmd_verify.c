@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "cli.h"
 #include "cmd.h"
 #include "container_run.h"
 #include "log.h"
-#include "parse_num.h"
 #include "profile.h"
 #include "verify.h"
 
@@ -66,7 +66,6 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                 {0},
         };
         enum wh_log_level level = WH_LOG_WARN;
-        int64_t secs;
         int c;
         optind = 1;
         opterr = 0;
@@ -80,12 +79,8 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                         o->probe = optarg;
                         break;
                 case OPT_DURATION:
-                        if (wh_parse_i64(optarg, 1, 86400, &secs) < 0)
-                                return wh_failx(
-                                        err, EINVAL,
-                                        "--duration: '%s': expected seconds (1..86400)",
-                                        optarg);
-                        o->duration = (double)secs;
+                        if (wh_cli_duration(optarg, &o->duration, err) < 0)
+                                return -EINVAL;
                         break;
                 case OPT_EXPECT:
                         o->expect = optarg;
@@ -94,17 +89,14 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                         o->runtime = optarg;
                         break;
                 case 'q':
-                        level = WH_LOG_QUIET;
-                        break;
                 case 'v':
-                        level = level < WH_LOG_INFO ? WH_LOG_INFO : WH_LOG_DEBUG;
+                        wh_cli_verbosity(c, &level);
                         break;
                 case 'h':
                         verify_usage(stdout);
                         return 1;
                 default:
-                        return wh_failx(err, EINVAL, "unknown or incomplete option '%s'",
-                                        argv[optind - 1]);
+                        return wh_cli_bad_option(argv, err);
                 }
         }
         wh_log_init("whittle", level);
@@ -148,14 +140,8 @@ int cmd_verify(int argc, char **argv)
         struct verify_cli c = {0};
         struct wh_err err = {0};
         int r = parse_verify_args(argc, argv, &c, &err);
-        int status;
-        if (r > 0) {
-                status = WH_EXIT_OK;
-        } else if (r < 0) {
-                wh_err_print(&err, "whittle: verify");
-                fprintf(stderr, "Try 'whittle verify --help'.\n");
-                status = WH_EXIT_USAGE;
-        } else {
+        int status = wh_cli_parse_status("verify", r, &err);
+        if (status < 0) {
                 r = run_verify(&c, &err);
                 if (r < 0)
                         wh_err_print(&err, "whittle");
