@@ -140,34 +140,12 @@ static int read_xattrs(struct wh_entry *e, int fd)
         if (n <= 0)
                 return 0;
         for (char *p = names; p < names + n; p += strlen(p) + 1) {
-                if (strcmp(p, "security.capability") != 0 && strncmp(p, "user.", 5) != 0)
+                if (!wh_xattr_wanted(p))
                         continue;
                 ssize_t vl = fgetxattr(fd, p, val, sizeof(val));
-                if (vl < 0)
-                        continue;
-                struct wh_xattr *nx = realloc(e->xattrs, (e->n_xattrs + 1) * sizeof(*nx));
-                if (!nx)
+                if (vl >= 0 && wh_entry_add_xattr(e, p, val, (size_t)vl) < 0)
                         return -ENOMEM;
-                e->xattrs = nx;
-                struct wh_xattr *x = &nx[e->n_xattrs];
-                x->name = strdup(p);
-                x->value = malloc(vl ? (size_t)vl : 1);
-                if (!x->name || !x->value) {
-                        free(x->name);
-                        free(x->value);
-                        return -ENOMEM;
-                }
-                memcpy(x->value, val, (size_t)vl);
-                x->len = (size_t)vl;
-                e->n_xattrs++;
         }
-        for (size_t i = 1; i < e->n_xattrs; i++)
-                for (size_t j = i;
-                     j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0; j--) {
-                        struct wh_xattr t = e->xattrs[j];
-                        e->xattrs[j] = e->xattrs[j - 1];
-                        e->xattrs[j - 1] = t;
-                }
         return 0;
 }
 

@@ -107,6 +107,38 @@ struct wh_entry *wh_entry_free(struct wh_entry *e)
         return NULL;
 }
 
+int wh_xattr_wanted(const char *name)
+{
+        return !strcmp(name, "security.capability") || !strncmp(name, "user.", 5);
+}
+
+int wh_entry_add_xattr(struct wh_entry *e, const char *name, const void *value, size_t len)
+{
+        /* A file has a handful: a linear search for the place is enough. */
+        size_t at = 0;
+        int c = 1;
+        while (at < e->n_xattrs && (c = strcmp(e->xattrs[at].name, name)) < 0)
+                at++;
+        if (at < e->n_xattrs && c == 0)
+                return 0;
+        struct wh_xattr *nx = realloc(e->xattrs, (e->n_xattrs + 1) * sizeof(*nx));
+        if (!nx)
+                return -ENOMEM;
+        e->xattrs = nx;
+        struct wh_xattr x = {
+                .name = strdup(name), .value = malloc(len ? len : 1), .len = len};
+        if (!x.name || !x.value) {
+                free(x.name);
+                free(x.value);
+                return -ENOMEM;
+        }
+        memcpy(x.value, value, len);
+        memmove(&nx[at + 1], &nx[at], (e->n_xattrs - at) * sizeof(*nx));
+        nx[at] = x;
+        e->n_xattrs++;
+        return 0;
+}
+
 struct wh_index *wh_index_free(struct wh_index *idx)
 {
         if (!idx)

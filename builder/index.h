@@ -77,6 +77,18 @@ struct wh_entry *wh_entry_new(const char *path, enum wh_ftype type);
 struct wh_entry *wh_entry_free(struct wh_entry *e);
 
 /*
+ * 1 for the xattrs an image keeps (security.capability, user.*): what
+ * changes behaviour at run time.
+ */
+int wh_xattr_wanted(const char *name);
+
+/*
+ * Adds a copy of an xattr to e, keeping e->xattrs sorted by name; a name e
+ * already has keeps its first value. 0 or -ENOMEM.
+ */
+int wh_entry_add_xattr(struct wh_entry *e, const char *name, const void *value, size_t len);
+
+/*
  * Inserts e (taking ownership on success), replacing and freeing any entry
  * at the same path. Missing parent directories are created (0755, root).
  * Replacing a directory with a non-directory drops the old subtree.

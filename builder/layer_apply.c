@@ -187,53 +187,20 @@ static int handle_whiteout(const struct wh_apply *ap, const char *path, struct w
         return 1;
 }
 
+/*
+ * pax headers may carry one xattr twice (LIBARCHIVE.xattr and
+ * SCHILY.xattr): the first stays.
+ */
 static int set_xattrs(struct wh_entry *e, struct archive_entry *ae)
 {
         const char *name;
         const void *value;
         size_t size;
-        int n = archive_entry_xattr_reset(ae);
-        if (n <= 0)
+        if (archive_entry_xattr_reset(ae) <= 0)
                 return 0;
-        e->xattrs = calloc((size_t)n, sizeof(*e->xattrs));
-        if (!e->xattrs)
-                return -ENOMEM;
-        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
-                /* Only what changes behaviour at run time survives. */
-                if (strcmp(name, "security.capability") != 0 &&
-                    strncmp(name, "user.", 5) != 0)
-                        continue;
-                struct wh_xattr *x = &e->xattrs[e->n_xattrs];
-                x->name = strdup(name);
-                x->value = malloc(size ? size : 1);
-                if (!x->name || !x->value) {
-                        free(x->name);
-                        free(x->value);
+        while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK)
+                if (wh_xattr_wanted(name) && wh_entry_add_xattr(e, name, value, size) < 0)
                         return -ENOMEM;
-                }
-                memcpy(x->value, value, size);
-                x->len = size;
-                e->n_xattrs++;
-        }
-        /* Sorted by name (insertion sort: a file has a handful). */
-        for (size_t i = 1; i < e->n_xattrs; i++)
-                for (size_t j = i;
-                     j > 0 && strcmp(e->xattrs[j - 1].name, e->xattrs[j].name) > 0; j--) {
-                        struct wh_xattr t = e->xattrs[j];
-                        e->xattrs[j] = e->xattrs[j - 1];
-                        e->xattrs[j - 1] = t;
-                }
-        /* pax headers may carry one xattr twice (LIBARCHIVE.xattr and SCHILY.xattr). */
-        size_t k = 0;
-        for (size_t i = 0; i < e->n_xattrs; i++) {
-                if (k > 0 && strcmp(e->xattrs[k - 1].name, e->xattrs[i].name) == 0) {
-                        free(e->xattrs[i].name);
-                        free(e->xattrs[i].value);
-                        continue;
-                }
-                e->xattrs[k++] = e->xattrs[i];
-        }
-        e->n_xattrs = k;
         return 0;
 }
 
