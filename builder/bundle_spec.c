@@ -267,9 +267,9 @@ static json_object *linux_section(const struct wh_bundle_opts *o)
                                              "/sys/firmware",
                                              "/proc/scsi",
                                              NULL};
-        static const char *const masked_relaxed[] = {"/proc/kcore",      "/proc/keys",
-                                                     "/proc/timer_list", "/proc/sched_debug",
-                                                     "/sys/firmware",    NULL};
+        static const char *const masked_relaxed[] = {
+                "/proc/kcore",       "/proc/keys",    "/proc/timer_list",
+                "/proc/sched_debug", "/sys/firmware", NULL};
         static const char *const ro[] = {"/proc/bus",           "/proc/fs",
                                          "/proc/irq",           "/proc/sys",
                                          "/proc/sysrq-trigger", NULL};

@@ -20,7 +20,7 @@ struct wh_bundle_opts {
         int readonly;         /* root.readonly */
         int terminal;         /* process.terminal */
         const char *hostname; /* NULL: "whittle" */
-        /* No network namespace: a probe on the host reaches the workload's loopback ports. */
+        /* No network namespace: a probe on the host reaches the workload's ports. */
         int host_network;
         /*
          * As `docker run` leaves a workload (trace and verify run it so):

@@ -20,8 +20,8 @@ int wh_cli_duration(const char *arg, double *ret, struct wh_err *err)
 {
         int64_t secs;
         if (wh_parse_i64(arg, 1, 86400, &secs) < 0)
-                return wh_failx(err, EINVAL, "--duration: '%s': expected seconds (1..86400)",
-                                arg);
+                return wh_failx(err, EINVAL,
+                                "--duration: '%s': expected seconds (1..86400)", arg);
         *ret = (double)secs;
         return 0;
 }

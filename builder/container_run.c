@@ -211,8 +211,7 @@ fail:
 
 static int make_dirs(struct wh_bundle *b, struct wh_err *err)
 {
-        if (asprintf(&b->dir, "%s/whittle-trace.XXXXXX", wh_tmp_dir()) <
-            0)
+        if (asprintf(&b->dir, "%s/whittle-trace.XXXXXX", wh_tmp_dir()) < 0)
                 return wh_fail(err, ENOMEM, "bundle");
         if (!mkdtemp(b->dir)) {
                 int e = errno;
