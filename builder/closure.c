@@ -311,6 +311,20 @@ static int keep_links(struct wh_closure *c, const char *target)
         return 0;
 }
 
+/* Keeps e, which the last resolve() found at real, and the links on the way (strong). */
+static int keep_found(struct wh_closure *c, struct wh_entry *e, const char *real,
+                      const char *what, const char *of, struct wh_entry **ret)
+{
+        int r = keep_links(c, real);
+        if (r >= 0)
+                r = mark(c, e, what, of, NULL);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = e;
+        return 1;
+}
+
 /* Resolves path and keeps it with its links (strong). 1 kept, 0 absent. */
 static int keep_resolved(struct wh_closure *c, const char *path, const char *what,
                          const char *of, struct wh_entry **ret)
@@ -320,14 +334,7 @@ static int keep_resolved(struct wh_closure *c, const char *path, const char *wha
         int r = resolve(c, path, &e, &real);
         if (r <= 0)
                 return r;
-        r = keep_links(c, real);
-        if (r >= 0)
-                r = mark(c, e, what, of, NULL);
-        if (r < 0)
-                return r;
-        if (ret)
-                *ret = e;
-        return 1;
+        return keep_found(c, e, real, what, of, ret);
 }
 
 /* The regular file behind e (itself, or a hardlink's target). */
@@ -383,14 +390,7 @@ static int keep_command(struct wh_closure *c, const char *name, const char *what
                 struct wh_entry *data = r ? data_entry(c, e) : NULL;
                 if (!data || data->type != WH_F_REG || !(data->mode & 0111))
                         continue;
-                r = keep_links(c, real);
-                if (r >= 0)
-                        r = mark(c, e, what, of, NULL);
-                if (r < 0)
-                        return r;
-                if (ret)
-                        *ret = e;
-                return 1;
+                return keep_found(c, e, real, what, of, ret);
         }
         return 0;
 }
