@@ -281,6 +281,9 @@ static int rmdir_tree(const char *dir, int depth)
 {
         if (depth > CG_MAX_DEPTH)
                 return -ELOOP;
+        /* Most have no child cgroups: try before listing. */
+        if (rmdir(dir) == 0 || errno == ENOENT)
+                return 0;
         _cleanup_closedir_ DIR *d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
@@ -581,8 +584,13 @@ int wh_cgroup_destroy(struct wh_cgroup *cg, struct wh_err *err)
 {
         if (!cg)
                 return 0;
+        /* The usual case: the init is gone and took its pid namespace
+         * along, so the cgroup that tracks every container process is
+         * empty, and rmdir says so without listing cgroup.procs. */
+        const char *track = tracking_dir(cg);
+        int empty = track && (rmdir(track) == 0 || errno == ENOENT);
         /* Kill until empty: a fork may race the first round (v1). */
-        for (int round = 0; round < 200; round++) {
+        for (int round = 0; !empty && round < 200; round++) {
                 int r = wh_cgroup_kill_all(cg, SIGKILL, err);
                 if (r == 0)
                         break;

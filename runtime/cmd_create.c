@@ -147,7 +147,7 @@ static int on_clone(void *data, const struct wh_state *st, struct wh_err *err)
 
 int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
                   int foreground, pid_t *ret_pid, int *ret_pidfd, int *ret_sync_fd,
-                  json_object **ret_hooks, struct wh_err *err)
+                  struct wh_state *ret_state, struct wh_err *err)
 {
         _cleanup_spec_ struct wh_spec *spec = NULL;
         _cleanup_seccomp_ struct wh_seccomp *sc = NULL;
@@ -198,9 +198,10 @@ int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
         *ret_pid = st.pid;
         *ret_pidfd = pidfd;
         *ret_sync_fd = sync_fd;
-        if (ret_hooks)
-                *ret_hooks = st.hooks ? json_object_get(st.hooks) : NULL;
-        wh_state_release(&st);
+        if (ret_state)
+                *ret_state = st;
+        else
+                wh_state_release(&st);
         return 0;
 fail:
         if (pidfd >= 0)

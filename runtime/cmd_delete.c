@@ -35,6 +35,29 @@ static int kill_init(const struct wh_state *st, struct wh_err *err)
                       : 0;
 }
 
+int wh_run_destroy_state(int root_fd, const struct wh_state *st, struct wh_err *err)
+{
+        int r;
+        if (wh_state_status(root_fd, st) != WH_STATUS_STOPPED && (r = kill_init(st, err)) < 0)
+                return r;
+        if (st->cgroup) {
+                _cleanup_cgroup_ struct wh_cgroup *cg = NULL;
+                if ((r = wh_cgroup_from_json(st->cgroup, &cg, err)) < 0 ||
+                    (r = wh_cgroup_destroy(cg, err)) < 0)
+                        return r;
+        }
+        if (wh_hooks_has(st->hooks, WH_HOOK_POSTSTOP)) {
+                _cleanup_json_ json_object *o = wh_state_to_oci(st, WH_STATUS_STOPPED);
+                _cleanup_free_ char *s = o ? wh_json_to_string(o, 0) : NULL;
+                struct wh_err e2 = { 0 };
+                /* runtime-spec: a poststop failure is only a warning. */
+                if (s && wh_hooks_run(st->hooks, WH_HOOK_POSTSTOP, s, &e2) < 0)
+                        wh_warn("%s", e2.msg);
+        }
+        r = wh_state_remove(root_fd, st->id);
+        return r < 0 ? wh_fail(err, -r, "remove the state of '%s'", st->id) : 0;
+}
+
 int wh_run_destroy(const struct wh_run_ctx *ctx, int root_fd, const char *id,
                    struct wh_err *err)
 {
@@ -43,26 +66,7 @@ int wh_run_destroy(const struct wh_run_ctx *ctx, int root_fd, const char *id,
         int r = wh_state_load(root_fd, id, &st, err);
         if (r < 0)
                 return r;
-        if (wh_state_status(root_fd, &st) != WH_STATUS_STOPPED && (r = kill_init(&st, err)) < 0)
-                goto out;
-        if (st.cgroup) {
-                _cleanup_cgroup_ struct wh_cgroup *cg = NULL;
-                if ((r = wh_cgroup_from_json(st.cgroup, &cg, err)) < 0 ||
-                    (r = wh_cgroup_destroy(cg, err)) < 0)
-                        goto out;
-        }
-        if (wh_hooks_has(st.hooks, WH_HOOK_POSTSTOP)) {
-                _cleanup_json_ json_object *o = wh_state_to_oci(&st, WH_STATUS_STOPPED);
-                _cleanup_free_ char *s = o ? wh_json_to_string(o, 0) : NULL;
-                struct wh_err e2 = { 0 };
-                /* runtime-spec: a poststop failure is only a warning. */
-                if (s && wh_hooks_run(st.hooks, WH_HOOK_POSTSTOP, s, &e2) < 0)
-                        wh_warn("%s", e2.msg);
-        }
-        r = wh_state_remove(root_fd, id);
-        if (r < 0)
-                r = wh_fail(err, -r, "remove the state of '%s'", id);
-out:
+        r = wh_run_destroy_state(root_fd, &st, err);
         wh_state_release(&st);
         return r;
 }

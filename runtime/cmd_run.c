@@ -45,23 +45,37 @@ int wh_run_wait_forward(pid_t pid, int pidfd)
         return wh_container_exit_code(status);
 }
 
-static void poststart(json_object *hooks, const char *root, const char *id, int sync_fd)
+static void poststart(const struct wh_state *st, int sync_fd)
 {
-        if (!wh_hooks_has(hooks, WH_HOOK_POSTSTART))
+        if (!wh_hooks_has(st->hooks, WH_HOOK_POSTSTART))
                 return;
         wh_container_wait_exec(sync_fd);
         struct wh_err err = { 0 };
-        _cleanup_close_ int root_fd = wh_state_open_root(root, 0, &err);
-        struct wh_state st = { 0 };
-        if (root_fd < 0 || wh_state_load(root_fd, id, &st, &err) < 0) {
-                wh_warn("poststart: %s", err.msg);
-                return;
-        }
-        _cleanup_json_ json_object *o = wh_state_to_oci(&st, WH_STATUS_RUNNING);
+        _cleanup_json_ json_object *o = wh_state_to_oci(st, WH_STATUS_RUNNING);
         _cleanup_free_ char *s = o ? wh_json_to_string(o, 0) : NULL;
-        if (s && wh_hooks_run(hooks, WH_HOOK_POSTSTART, s, &err) < 0)
+        if (s && wh_hooks_run(st->hooks, WH_HOOK_POSTSTART, s, &err) < 0)
                 wh_warn("%s", err.msg);
-        wh_state_release(&st);
+}
+
+static int run(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
+               struct wh_state *st, struct wh_err *err)
+{
+        pid_t pid;
+        int pidfd_raw, sync_raw;
+        int r = wh_run_create(ctx, a, 1, &pid, &pidfd_raw, &sync_raw, st, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int pidfd = pidfd_raw, sync_fd = sync_raw;
+        poststart(st, sync_fd);
+        if (a->detach)
+                return 0;
+        int code = wh_run_wait_forward(pid, pidfd);
+        _cleanup_close_ int root_fd = wh_state_open_root(ctx->root, 0, err);
+        if (root_fd < 0)
+                return root_fd;
+        /* The state this process wrote: no reload of state.json. */
+        r = wh_run_destroy_state(root_fd, st, err);
+        return r < 0 ? r : code;
 }
 
 int wh_cmd_run(const struct wh_run_ctx *ctx, int argc, char **argv, struct wh_err *err)
@@ -70,20 +84,8 @@ int wh_cmd_run(const struct wh_run_ctx *ctx, int argc, char **argv, struct wh_er
         int r = wh_run_parse_create_args(argc, argv, &a, 1, err);
         if (r < 0)
                 return r;
-        pid_t pid;
-        int pidfd_raw, sync_raw;
-        _cleanup_json_ json_object *hooks = NULL;
-        r = wh_run_create(ctx, &a, 1, &pid, &pidfd_raw, &sync_raw, &hooks, err);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int pidfd = pidfd_raw, sync_fd = sync_raw;
-        poststart(hooks, ctx->root, a.id, sync_fd);
-        if (a.detach)
-                return 0;
-        int code = wh_run_wait_forward(pid, pidfd);
-        _cleanup_close_ int root_fd = wh_state_open_root(ctx->root, 0, err);
-        if (root_fd < 0)
-                return root_fd;
-        r = wh_run_destroy(ctx, root_fd, a.id, err);
-        return r < 0 ? r : code;
+        struct wh_state st = { 0 };
+        r = run(ctx, &a, &st, err);
+        wh_state_release(&st);
+        return r;
 }

@@ -168,28 +168,11 @@ static const struct {
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
-static int make_device(int root_fd, const char *path, mode_t type, unsigned major,
-                       unsigned minor, mode_t mode, uid_t uid, gid_t gid, int in_userns,
-                       struct wh_err *err)
+/* The node base in the directory dfd; path names it in errors. */
+static int make_node_at(int dfd, const char *base, const char *path, mode_t type,
+                        unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid,
+                        int in_userns, struct wh_err *err)
 {
-        _cleanup_free_ char *rel = NULL;
-        if (wh_path_clean(path, WH_PATH_ALLOW_ABS, &rel) < 0 || !*rel)
-                return wh_failx(err, EINVAL, "device '%s': invalid path", path);
-        char *slash = strrchr(rel, '/');
-        _cleanup_close_ int parent = -1;
-        const char *base = rel;
-        if (slash) {
-                *slash = '\0';
-                base = slash + 1;
-                parent = wh_mounts_mkpath_in_root(root_fd, rel, 0, err);
-                if (parent < 0)
-                        return wh_fail_ctx(err, parent, "device '%s'", path);
-        }
-        char p[FD_PATH_MAX];
-        fd_path(p, parent >= 0 ? parent : root_fd);
-        _cleanup_close_ int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return wh_fail(err, errno, "device '%s'", path);
         if (!in_userns || type == S_IFIFO) {
                 /* The umask is 0 during set-up (wh_mounts_prepare), so the
                  * mode is exact without a chmod; a fresh /dev has nothing
@@ -217,16 +200,39 @@ static int make_device(int root_fd, const char *path, mode_t type, unsigned majo
         return r < 0 ? wh_fail(err, e, "bind '%s'", src) : 0;
 }
 
-static int dev_symlinks(int root_fd, struct wh_err *err)
+static int make_device(int root_fd, const char *path, mode_t type, unsigned major,
+                       unsigned minor, mode_t mode, uid_t uid, gid_t gid, int in_userns,
+                       struct wh_err *err)
+{
+        _cleanup_free_ char *rel = NULL;
+        if (wh_path_clean(path, WH_PATH_ALLOW_ABS, &rel) < 0 || !*rel)
+                return wh_failx(err, EINVAL, "device '%s': invalid path", path);
+        char *slash = strrchr(rel, '/');
+        _cleanup_close_ int parent = -1;
+        const char *base = rel;
+        if (slash) {
+                *slash = '\0';
+                base = slash + 1;
+                parent = wh_mounts_mkpath_in_root(root_fd, rel, 0, err);
+                if (parent < 0)
+                        return wh_fail_ctx(err, parent, "device '%s'", path);
+        }
+        char p[FD_PATH_MAX];
+        fd_path(p, parent >= 0 ? parent : root_fd);
+        _cleanup_close_ int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return wh_fail(err, errno, "device '%s'", path);
+        return make_node_at(dfd, base, path, type, major, minor, mode, uid, gid, in_userns,
+                            err);
+}
+
+static int dev_symlinks(int dev, struct wh_err *err)
 {
         static const char *const links[][2] = {
                 { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
                 { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
                 { "pts/ptmx", "ptmx" },
         };
-        _cleanup_close_ int dev = wh_open_in_root(root_fd, "/dev", O_RDONLY | O_DIRECTORY, 0);
-        if (dev < 0)
-                return wh_fail(err, -dev, "open /dev");
         for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
                 if (!strcmp(links[i][1], "ptmx"))
                         unlinkat(dev, "ptmx", 0);
@@ -245,15 +251,21 @@ static int setup_devices(const struct wh_spec *spec, int root_fd, int in_userns,
                         dev_mounted = 1;
         int r;
         if (dev_mounted) {
+                /* One directory fd for the fixed set: no path walk per node. */
+                _cleanup_close_ int dev = wh_open_in_root(root_fd, "/dev",
+                                                          O_RDONLY | O_DIRECTORY, 0);
+                if (dev < 0)
+                        return wh_fail(err, -dev, "open /dev");
                 for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
                         char path[32];
                         snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
-                        r = make_device(root_fd, path, S_IFCHR, default_devices[i].major,
-                                        default_devices[i].minor, 0666, 0, 0, in_userns, err);
+                        r = make_node_at(dev, default_devices[i].name, path, S_IFCHR,
+                                         default_devices[i].major, default_devices[i].minor,
+                                         0666, 0, 0, in_userns, err);
                         if (r < 0)
                                 return r;
                 }
-                if ((r = dev_symlinks(root_fd, err)) < 0)
+                if ((r = dev_symlinks(dev, err)) < 0)
                         return r;
         }
         for (size_t i = 0; i < spec->n_devices; i++) {

@@ -36,13 +36,14 @@ struct wh_create_args {
  * The create path shared by `create` and `run`: validate, claim the id,
  * cgroup, spawn, state.json, pid file. foreground (run without -d) skips
  * exec.fifo so the init goes straight on to exec. On success *ret_pid /
- * *ret_pidfd / *ret_sync_fd describe the init (and *ret_hooks, if not
- * NULL, the config's hooks: caller owns); on failure nothing is left
- * behind (no state directory, no cgroup, no process).
+ * *ret_pidfd / *ret_sync_fd describe the init (and *ret_state, if not
+ * NULL, what state.json holds: caller releases); on failure nothing is
+ * left behind (no state directory, no cgroup, no process).
  */
+struct wh_state;
 int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
                   int foreground, pid_t *ret_pid, int *ret_pidfd, int *ret_sync_fd,
-                  json_object **ret_hooks, struct wh_err *err);
+                  struct wh_state *ret_state, struct wh_err *err);
 
 /* create's and run's options into a; exactly one ID must follow. */
 int wh_run_parse_create_args(int argc, char **argv, struct wh_create_args *a, int is_run,
@@ -51,6 +52,8 @@ int wh_run_parse_create_args(int argc, char **argv, struct wh_create_args *a, in
 /* Undoes a container: kill what is left, cgroup, poststop hooks, state dir. */
 int wh_run_destroy(const struct wh_run_ctx *ctx, int root_fd, const char *id,
                    struct wh_err *err);
+/* The same with the state already in hand (`run` wrote it: no reload). */
+int wh_run_destroy_state(int root_fd, const struct wh_state *st, struct wh_err *err);
 
 /* Writes pid to path atomically (temporary file + rename). */
 int wh_run_write_pid_file(const char *path, pid_t pid, struct wh_err *err);
