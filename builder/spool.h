@@ -16,7 +16,7 @@ struct wh_spool {
         uint64_t size;
 };
 
-/* Opens an anonymous file in $TMPDIR (or /var/tmp). */
+/* Opens an anonymous file in wh_tmp_dir() (common/fs_util.h). */
 int wh_spool_open(struct wh_spool *sp, struct wh_err *err);
 void wh_spool_close(struct wh_spool *sp);
 
