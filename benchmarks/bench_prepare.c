@@ -119,6 +119,13 @@ static int make_tools(struct bench_ctx *ctx, struct wh_err *err)
         if (mkdir(ctx->tools_dir, 0755) < 0)
                 return wh_fail(err, errno, "mkdir '%s'", ctx->tools_dir);
         char from[4096], to[4200];
+        snprintf(to, sizeof(to), "%s/bin", ctx->work);
+        if (mkdir(to, 0755) < 0)
+                return wh_fail(err, errno, "mkdir '%s'", to);
+        snprintf(from, sizeof(from), "%s/whittle-run", ctx->bindir);
+        int r0 = copy_file(from, ctx->wrun_path, err);
+        if (r0 < 0)
+                return r0;
         snprintf(from, sizeof(from), "%s/whittle-init", ctx->bindir);
         snprintf(to, sizeof(to), "%s/whittle-init", ctx->tools_dir);
         int r = copy_file(from, to, err);
@@ -297,6 +304,7 @@ void bench_ctx_cleanup(struct bench_ctx *ctx, int keep_work)
         }
         for (size_t i = 0; i < 3; i++)
                 free(ctx->rt_roots[i]);
+        free(ctx->wrun_path);
         free(ctx->vars);
         free(ctx->srcs);
         free(ctx->work);

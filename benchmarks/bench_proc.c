@@ -90,7 +90,9 @@ static __attribute__((noreturn)) void child_exec(const struct bench_spawn *sp)
         if (sp->workdir && chdir(sp->workdir) < 0)
                 _exit(126);
         execvp(sp->argv[0], sp->argv);
-        _exit(errno == ENOENT ? 127 : 126);
+        int e = errno;
+        dprintf(2, "whittle-bench: exec '%s': %s\n", sp->argv[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
 }
 
 int bench_spawn(const struct bench_spawn *sp, pid_t *ret_pid, struct wh_err *err)

@@ -155,9 +155,11 @@ static int setup_runtimes(struct bench_ctx *ctx, struct wh_err *err)
                 ctx->runtimes[i] = (struct bench_runtime){
                         .name = names[i], .path = names[i], .root = ctx->rt_roots[i]};
         }
-        static char wrun[4096];
-        snprintf(wrun, sizeof(wrun), "%s/whittle-run", ctx->bindir);
-        ctx->runtimes[0].path = wrun;
+        /* A copy made by bench_prepare: a rebuild of build/ during a long run must not
+         * change, or briefly remove, the runtime under test. */
+        if (asprintf(&ctx->wrun_path, "%s/bin/whittle-run", ctx->work) < 0)
+                return wh_fail(err, ENOMEM, "runtimes");
+        ctx->runtimes[0].path = ctx->wrun_path;
         if (!v2) {
                 ctx->runtimes[2].cgroup2_ns = 1;
                 ctx->runtimes[2].extra = "--cgroup-manager=disabled";

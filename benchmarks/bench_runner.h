@@ -58,6 +58,7 @@ struct bench_ctx {
         char *bindir;    /* whittle, whittle-run, whittle-init */
         char *work;      /* scratch, removed at the end */
         char *tools_dir; /* inits bind-mounted at /.bench */
+        char *wrun_path; /* the copy of whittle-run that runs */
         const char *profile;
         const char *whittle_from; /* source of the whittled images */
         const char *ready_line;

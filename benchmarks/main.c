@@ -296,7 +296,7 @@ static void progress_end(const struct opts *o)
 /* --- the runs
  * ------------------------------------------------------------------------------ */
 
-#define MAX_FAILURES 2
+#define MAX_FAILURES 3
 
 static int run_rounds(struct bench_ctx *ctx, const struct opts *o, int cold, int rounds,
                       int record, struct bench_rng *rng, struct wh_err *err)
@@ -325,8 +325,9 @@ static int run_rounds(struct bench_ctx *ctx, const struct opts *o, int cold, int
                                 progress_end(o);
                                 se->failures++;
                                 /* A variant that never worked is an error, not a data
-                                 * point; a rare failure later is counted and reported. */
-                                if (se->failures > MAX_FAILURES || !record || se->n == 0) {
+                                 * point; a rare failure later (warm-ups included) is
+                                 * counted, reported, and the benchmark goes on. */
+                                if (se->failures > MAX_FAILURES || (cold && se->n == 0)) {
                                         *err = e;
                                         return r;
                                 }
