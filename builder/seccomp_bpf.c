@@ -118,6 +118,30 @@ static struct name *collect(const char *const *syscalls, size_t *ret_n)
         return v;
 }
 
+int wh_seccomp_names(const char *const *syscalls, const char *field, char ***ret,
+                     struct wh_err *err)
+{
+        size_t n = 0, k = 0;
+        _cleanup_free_ struct name *names = collect(syscalls, &n);
+        if (!names)
+                return wh_fail(err, ENOMEM, "seccomp");
+        _cleanup_strv_ char **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return wh_fail(err, ENOMEM, "seccomp");
+        for (size_t i = 0; i < n; i++) {
+                if (seccomp_syscall_resolve_name(names[i].s) == __NR_SCMP_ERROR) {
+                        if (names[i].strict)
+                                return wh_failx(err, EINVAL, "%s: unknown syscall '%s'",
+                                                field ? field : "syscalls", names[i].s);
+                        continue; /* the library is older than the built-in list */
+                }
+                if (!(v[k++] = strdup(names[i].s)))
+                        return wh_fail(err, ENOMEM, "seccomp");
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 static uint32_t scmp_action(const struct wh_seccomp_opts *o)
 {
         switch (o->action) {

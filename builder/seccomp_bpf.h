@@ -46,6 +46,17 @@ int wh_seccomp_bpf_compile(const char *const *syscalls, const struct wh_seccomp_
                            struct wh_bpf *ret, struct wh_err *err);
 void wh_bpf_release(struct wh_bpf *b);
 
+/*
+ * The names the filter for syscalls allows, for no particular
+ * architecture (a runtime's linux.seccomp takes them so): wh_seccomp_base
+ * plus syscalls with "default" expanded, sorted, each once. Unknown names
+ * are treated as wh_seccomp_bpf_compile treats them (field names the list
+ * in the error). clone3's ENOSYS is not in the list: it is a rule of its
+ * own. Caller owns *ret (NULL-terminated, wh_strv_free).
+ */
+int wh_seccomp_names(const char *const *syscalls, const char *field, char ***ret,
+                     struct wh_err *err);
+
 /* "errno", "kill", "log" (also "errno:N" for another errno number). */
 int wh_seccomp_action_parse(const char *s, enum wh_seccomp_action *ret_action,
                             int *ret_errno, struct wh_err *err);

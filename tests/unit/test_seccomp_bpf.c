@@ -11,6 +11,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,13 @@
 #include <unistd.h>
 
 #include "../../builder/seccomp_bpf.h"
+#include "cleanup.h"
 #include "tap.h"
+
+static int seccomp_known(const char *name)
+{
+        return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
 
 #if defined(__x86_64__)
 #define HOST_ARCH   "amd64"
@@ -160,6 +167,84 @@ static void test_foreign_arch(void)
         wh_bpf_release(&d);
 }
 
+static size_t strv_len(char **v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+static int strv_has(char **v, const char *s)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                if (strcmp(v[i], s) == 0)
+                        return 1;
+        return 0;
+}
+
+/* Sorted by strcmp and each name once. */
+static int strv_sorted_unique(char **v)
+{
+        for (size_t i = 1; v && v[i]; i++)
+                if (strcmp(v[i - 1], v[i]) >= 0)
+                        return 0;
+        return 1;
+}
+
+/* The list a runtime's linux.seccomp gets: the same expansion as the BPF. */
+static void test_names(void)
+{
+        struct wh_err err = {0};
+        static const char *const empty[] = {NULL};
+        static const char *const l[] = {"socket", "mkdir", "getpid", "socket", NULL};
+        static const char *const d[] = {"default", "mkdir", NULL};
+        static const char *const bad[] = {"getpid", "no_such_call", NULL};
+        char **base = NULL, **v = NULL, **dv = NULL, **b = NULL;
+
+        is_int(wh_seccomp_names(empty, "profile syscalls", &base, &err), 0,
+               "an empty list expands");
+        ok(strv_sorted_unique(base), "the base names are sorted, each once");
+        ok(strv_has(base, "execve") && strv_has(base, "rt_sigreturn") &&
+                   strv_has(base, "exit_group"),
+           "they hold what exec and signals need");
+        ok(!strv_has(base, "mkdir") && !strv_has(base, "clone3"),
+           "and nothing else (no mkdir, no clone3: that one is a rule of its own)");
+
+        is_int(wh_seccomp_names(l, "profile syscalls", &v, &err), 0, "a list expands");
+        ok(strv_sorted_unique(v), "sorted and without the duplicate socket");
+        ok(strv_has(v, "socket") && strv_has(v, "mkdir") && strv_has(v, "execve"),
+           "the list's names and the base");
+        is_int(strv_len(v), strv_len(base) + 2,
+               "socket and mkdir are new, getpid is in the base already");
+
+        is_int(wh_seccomp_names(d, NULL, &dv, &err), 0, "default expands");
+        ok(strv_sorted_unique(dv), "sorted, each once, though mkdir is in default too");
+        ok(strv_len(dv) > 250 && strv_len(dv) < 500, "default has %zu names",
+           strv_len(dv));
+        ok(strv_has(dv, "mkdir") && strv_has(dv, "accept4") && strv_has(dv, "execve") &&
+                   !strv_has(dv, "default"),
+           "default's names and the base, not the word default");
+        ok(!strv_has(dv, "mount") && !strv_has(dv, "kexec_load"),
+           "what default leaves out stays out");
+        /* Every name default lists is one the BPF allows: no copy of the list. */
+        size_t missing = 0;
+        for (size_t i = 0; wh_seccomp_default[i]; i++)
+                if (seccomp_known(wh_seccomp_default[i]) &&
+                    !strv_has(dv, wh_seccomp_default[i]))
+                        missing++;
+        is_int(missing, 0, "every known name of wh_seccomp_default is there");
+
+        is_int(wh_seccomp_names(bad, "profile syscalls", &b, &err), -EINVAL,
+               "an unknown name is an error");
+        ok(strstr(err.msg, "profile syscalls") && strstr(err.msg, "'no_such_call'"),
+           "naming the field and the name: %s", err.msg);
+        ok(b == NULL, "nothing is returned on error");
+        wh_strv_free(base);
+        wh_strv_free(v);
+        wh_strv_free(dv);
+}
+
 /*
  * Runs probe() in a child under the filter; returns its wait status.
  * _exit only: the child must not run atexit handlers (sanitizers) under a
@@ -249,6 +334,7 @@ int main(void)
         test_actions();
         test_lists();
         test_foreign_arch();
+        test_names();
         test_enforced();
         return done_testing();
 }
