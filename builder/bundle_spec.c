@@ -291,6 +291,96 @@ static json_object *linux_section(const struct wh_bundle_opts *o)
         return l;
 }
 
+/* What an image of this architecture may run, as Docker's profile lists them. */
+static const char *const *seccomp_arches(const char *oci_arch)
+{
+        static const char *const amd64[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86",
+                                            "SCMP_ARCH_X32", NULL};
+        static const char *const arm64[] = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL};
+        static const char *const i386[] = {"SCMP_ARCH_X86", NULL};
+        static const char *const arm[] = {"SCMP_ARCH_ARM", NULL};
+        static const char *const ppc64le[] = {"SCMP_ARCH_PPC64LE", NULL};
+        static const char *const s390x[] = {"SCMP_ARCH_S390X", "SCMP_ARCH_S390", NULL};
+        static const char *const riscv64[] = {"SCMP_ARCH_RISCV64", NULL};
+        static const struct {
+                const char *oci;
+                const char *const *scmp;
+        } map[] = {{"amd64", amd64},    {"arm64", arm64},     {"386", i386},
+                   {"arm", arm},        {"ppc64le", ppc64le}, {"s390x", s390x},
+                   {"riscv64", riscv64}};
+        for (size_t i = 0; oci_arch && i < ARRAY_SIZE(map); i++)
+                if (strcmp(map[i].oci, oci_arch) == 0)
+                        return map[i].scmp;
+        return NULL;
+}
+
+static json_object *seccomp_rule(json_object *names, const char *action, int errno_ret)
+{
+        json_object *r = json_object_new_object();
+        if (!r) {
+                json_object_put(names);
+                return NULL;
+        }
+        json_object_object_add(r, "names", names);
+        wh_json_add_string(r, "action", action);
+        if (errno_ret)
+                wh_json_add_int64(r, "errnoRet", errno_ret);
+        return r;
+}
+
+/* linux.seccomp for o->syscalls, in the OCI (runc, Docker) format. */
+static int seccomp_section(json_object *image_config, const struct wh_bundle_opts *o,
+                           json_object **ret, struct wh_err *err)
+{
+        _cleanup_strv_ char **names = NULL;
+        int r = wh_seccomp_names((const char *const *)o->syscalls, "profile syscalls",
+                                 &names, err);
+        if (r < 0)
+                return r;
+        const char *arch = NULL;
+        if (image_config)
+                wh_json_get_string(image_config, "image config", "architecture", 0, &arch,
+                                   NULL);
+        int e = o->seccomp_errno > 0 ? o->seccomp_errno : EPERM;
+        _cleanup_json_ json_object *sc = json_object_new_object();
+        json_object *rules = json_object_new_array();
+        if (!sc || !rules) {
+                json_object_put(rules);
+                return wh_fail(err, ENOMEM, "linux.seccomp");
+        }
+        json_object_object_add(sc, "syscalls", rules);
+        switch (o->seccomp_action) {
+        case WH_SECCOMP_KILL:
+                wh_json_add_string(sc, "defaultAction", "SCMP_ACT_KILL_PROCESS");
+                break;
+        case WH_SECCOMP_LOG:
+                wh_json_add_string(sc, "defaultAction", "SCMP_ACT_LOG");
+                break;
+        case WH_SECCOMP_ERRNO:
+        default:
+                wh_json_add_string(sc, "defaultAction", "SCMP_ACT_ERRNO");
+                wh_json_add_int64(sc, "defaultErrnoRet", e);
+                break;
+        }
+        const char *const *arches = seccomp_arches(arch);
+        if (arches)
+                json_object_object_add(sc, "architectures", strv_json(arches));
+        int have_clone3 = 0;
+        for (char **n = names; *n; n++)
+                have_clone3 |= strcmp(*n, "clone3") == 0;
+        json_object_array_add(rules,
+                              seccomp_rule(wh_json_from_strv(names), "SCMP_ACT_ALLOW", 0));
+        /* As the BPF filter does (seccomp_bpf.h): glibc falls back to clone. */
+        int enosys_default = o->seccomp_action == WH_SECCOMP_ERRNO && e == ENOSYS;
+        if (!have_clone3 && o->seccomp_action != WH_SECCOMP_LOG && !enosys_default) {
+                static const char *const clone3[] = {"clone3", NULL};
+                json_object_array_add(
+                        rules, seccomp_rule(strv_json(clone3), "SCMP_ACT_ERRNO", ENOSYS));
+        }
+        *ret = TAKE_PTR(sc);
+        return 0;
+}
+
 static json_object *process(json_object *c, json_object *args, uint32_t uid, uint32_t gid,
                             const struct wh_bundle_opts *o)
 {
@@ -321,7 +411,8 @@ static json_object *process(json_object *c, json_object *args, uint32_t uid, uin
                 json_object_array_add(rl, nofile);
                 json_object_object_add(p, "rlimits", rl);
         }
-        json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(!o->relaxed));
+        json_object_object_add(p, "noNewPrivileges",
+                               json_object_new_boolean(!o->relaxed || o->syscalls));
         return p;
 }
 
@@ -344,7 +435,10 @@ int wh_bundle_config(json_object *image_config, int rootfs_fd,
         if (c)
                 wh_json_get_string(c, "config", "User", 0, &user, NULL);
         uint32_t uid = 0, gid = 0;
+        json_object *seccomp = NULL;
         int r = wh_bundle_user(user, rootfs_fd, &uid, &gid, err);
+        if (r >= 0 && o->syscalls)
+                r = seccomp_section(image_config, o, &seccomp, err);
         if (r < 0) {
                 json_object_put(args);
                 return r;
@@ -354,6 +448,7 @@ int wh_bundle_config(json_object *image_config, int rootfs_fd,
         if (!s || !root) {
                 json_object_put(args);
                 json_object_put(root);
+                json_object_put(seccomp);
                 return wh_fail(err, ENOMEM, "config.json");
         }
         wh_json_add_string(s, "ociVersion", "1.0.2");
@@ -363,7 +458,12 @@ int wh_bundle_config(json_object *image_config, int rootfs_fd,
         json_object_object_add(s, "root", root);
         wh_json_add_string(s, "hostname", o->hostname ? o->hostname : "whittle");
         json_object_object_add(s, "mounts", mounts());
-        json_object_object_add(s, "linux", linux_section(o));
+        json_object *lx = linux_section(o);
+        if (lx && seccomp)
+                json_object_object_add(lx, "seccomp", seccomp);
+        else
+                json_object_put(seccomp);
+        json_object_object_add(s, "linux", lx);
         char *text = wh_json_to_string(s, 1);
         if (!text)
                 return wh_fail(err, ENOMEM, "config.json");

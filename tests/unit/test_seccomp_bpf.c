@@ -220,8 +220,7 @@ static void test_names(void)
 
         is_int(wh_seccomp_names(d, NULL, &dv, &err), 0, "default expands");
         ok(strv_sorted_unique(dv), "sorted, each once, though mkdir is in default too");
-        ok(strv_len(dv) > 250 && strv_len(dv) < 500, "default has %zu names",
-           strv_len(dv));
+        ok(strv_len(dv) > 250 && strv_len(dv) < 500, "default has %zu names", strv_len(dv));
         ok(strv_has(dv, "mkdir") && strv_has(dv, "accept4") && strv_has(dv, "execve") &&
                    !strv_has(dv, "default"),
            "default's names and the base, not the word default");
