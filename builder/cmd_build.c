@@ -36,6 +36,7 @@ struct build_opts {
         const char *report;
         int dry_run;
         int verify; /* --verify: DEST is written only when the result passes */
+        int no_seccomp; /* --no-seccomp: verify without the profile's syscall allowlist */
         int64_t epoch; /* -1: not given */
         const char *source;
         const char *dest;
@@ -66,6 +67,8 @@ static void build_usage(FILE *f)
                 "      --dry-run             list what would be kept and dropped; write nothing\n"
                 "      --verify              run the result's smoke test (or workload) under the\n"
                 "                            tracer first; DEST is not written when it fails\n"
+                "      --no-seccomp          with --verify, do not enforce the profile's\n"
+                "                            syscalls while verifying\n"
                 "      --source-date-epoch N timestamps (default: $SOURCE_DATE_EPOCH, else the\n"
                 "                            source image's creation time)\n"
                 "      --init                add the static /whittle-init as PID 1 in front of\n"
@@ -114,6 +117,7 @@ enum {
         OPT_SECCOMP,
         OPT_SECCOMP_ACTION,
         OPT_VERIFY,
+        OPT_NO_SECCOMP,
 };
 
 static int parse_build_args(int argc, char **argv, struct build_opts *o, struct wh_err *err)
@@ -138,6 +142,7 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                 {"seccomp", no_argument, NULL, OPT_SECCOMP},
                 {"seccomp-action", required_argument, NULL, OPT_SECCOMP_ACTION},
                 {"verify", no_argument, NULL, OPT_VERIFY},
+                {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
                 {0},
         };
         int c, r;
@@ -190,6 +195,9 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                         break;
                 case OPT_VERIFY:
                         o->verify = 1;
+                        break;
+                case OPT_NO_SECCOMP:
+                        o->no_seccomp = 1;
                         break;
                 case OPT_EPOCH:
                         if (wh_parse_i64(optarg, 0, INT64_MAX / 2, &o->epoch) < 0)
@@ -357,7 +365,14 @@ static int write_result(struct build_state *s, const struct build_opts *o, int64
                 .base_name = s->src_ref.transport == WH_T_DIR ? NULL : s->src_ref.ref,
                 .spool_fd = s->spool.fd,
         };
-        if (o->verify && (r = wh_verify_before_write(o->source, s->idx, &wo, s->profile, err)) < 0)
+        /* Under the allowlist --seccomp would compile, with the same action. */
+        struct wh_verify_opts vo = {
+                .profile = s->profile,
+                .no_seccomp = o->no_seccomp,
+                .seccomp_action = o->inject.action,
+                .seccomp_errno = o->inject.errno_ret,
+        };
+        if (o->verify && (r = wh_verify_before_write(o->source, s->idx, &wo, &vo, err)) < 0)
                 return wh_fail_ctx(err, r, "not written");
         return wh_image_write(&s->dest_ref, s->idx, &wo, res, err);
 }

@@ -21,6 +21,7 @@ struct verify_cli {
         const char *expect;
         const char *runtime;
         double duration;
+        int no_seccomp;
         const char *original, *whittled;
         char **args; /* borrowed from argv */
 };
@@ -39,17 +40,22 @@ static void verify_usage(FILE *f)
                    "\n"
                    "Options:\n"
                    "  -p, --profile NAME|FILE  the profile WHITTLED was built with (smoke "
-                   "test)\n"
+                   "test,\n"
+                   "                           syscall allowlist)\n"
                    "      --probe CMD          host command (sh -c) that must succeed\n"
                    "      --duration S         give up after S seconds (default 60)\n"
                    "      --expect TEXT        the workload's output must contain TEXT\n"
                    "      --runtime PATH       the whittle-run binary\n"
+                   "      --no-seccomp         do not enforce the profile's syscalls (they "
+                   "are by\n"
+                   "                           default, as whittle-init would in the "
+                   "image)\n"
                    "  -q, --quiet / -v, --verbose / -h, --help\n"
                    "\n"
                    "Exit status: 0 verified, 1 not verified, 2 usage.\n");
 }
 
-enum { OPT_PROBE = 256, OPT_DURATION, OPT_EXPECT, OPT_RUNTIME };
+enum { OPT_PROBE = 256, OPT_DURATION, OPT_EXPECT, OPT_RUNTIME, OPT_NO_SECCOMP };
 
 static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                              struct wh_err *err)
@@ -60,6 +66,7 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                 {"duration", required_argument, NULL, OPT_DURATION},
                 {"expect", required_argument, NULL, OPT_EXPECT},
                 {"runtime", required_argument, NULL, OPT_RUNTIME},
+                {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
@@ -87,6 +94,9 @@ static int parse_verify_args(int argc, char **argv, struct verify_cli *o,
                         break;
                 case OPT_RUNTIME:
                         o->runtime = optarg;
+                        break;
+                case OPT_NO_SECCOMP:
+                        o->no_seccomp = 1;
                         break;
                 case 'q':
                 case 'v':
@@ -128,6 +138,7 @@ static int run_verify(const struct verify_cli *c, struct wh_err *err)
                 .expect = c->expect,
                 .duration = c->duration,
                 .runtime = c->runtime,
+                .no_seccomp = c->no_seccomp,
         };
         r = wh_verify_run(&vo, err);
         if (r > 0 && wh_log_level() >= WH_LOG_WARN)

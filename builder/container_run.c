@@ -169,12 +169,20 @@ static int write_rootfs(struct wh_bundle *b, json_object *out_config, struct wh_
 }
 
 /* config.json as `docker run IMAGE` would start it, on the host's network. */
-static int write_config(struct wh_bundle *b, json_object *out_config, struct wh_err *err)
+static int write_config(struct wh_bundle *b, json_object *out_config,
+                        const struct wh_prepare_opts *o, struct wh_err *err)
 {
         _cleanup_close_ int root_fd = open(b->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0)
                 return wh_fail(err, errno, "open '%s'", b->rootfs);
-        struct wh_bundle_opts so = {.host_network = 1, .relaxed = 1, .args = b->args};
+        struct wh_bundle_opts so = {
+                .host_network = 1,
+                .relaxed = 1,
+                .args = b->args,
+                .syscalls = o->syscalls,
+                .seccomp_action = o->seccomp_action,
+                .seccomp_errno = o->seccomp_errno,
+        };
         _cleanup_free_ char *text = NULL;
         int r = wh_bundle_config(out_config, root_fd, &so, &text, err);
         if (r < 0)
@@ -278,7 +286,7 @@ int wh_bundle_prepare(const char *source, const struct wh_prepare_opts *o,
                 r = wh_fail_ctx(err, r, "materialise %s", source);
                 goto out;
         }
-        r = write_config(&b, out_config, err);
+        r = write_config(&b, out_config, o, err);
 out:
         if (out_config)
                 json_object_put(out_config);

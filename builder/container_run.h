@@ -15,6 +15,7 @@
 #include "image_read.h"
 #include "index.h"
 #include "profile.h"
+#include "seccomp_bpf.h"
 
 struct wh_bundle {
         char *dir;             /* owned; the temporary directory, removed by _release */
@@ -35,6 +36,10 @@ struct wh_prepare_opts {
         const struct wh_profile
                 *profile; /* may be NULL; entrypoint, cmd, env, user, workdir */
         char **args;      /* NULL: the image's entrypoint + cmd */
+        /* linux.seccomp allowing these (see wh_bundle_opts); NULL: none. */
+        char *const *syscalls;
+        enum wh_seccomp_action seccomp_action;
+        int seccomp_errno;
 };
 
 /*

@@ -156,7 +156,15 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
         }
         _cleanup_(wh_bundle_release) struct wh_bundle b = {0};
         struct wh_prepare_opts bo = {
-                .runtime = o->runtime, .profile = o->profile, .args = args};
+                .runtime = o->runtime,
+                .profile = o->profile,
+                .args = args,
+                .syscalls = o->no_seccomp || !o->profile ? NULL : o->profile->syscalls,
+                .seccomp_action = o->seccomp_action,
+                .seccomp_errno = o->seccomp_errno,
+        };
+        if (bo.syscalls)
+                wh_info("verify: the profile's syscalls are enforced (--no-seccomp: not)");
         if ((r = wh_bundle_prepare(o->whittled, &bo, &b, err)) < 0)
                 goto out;
         _cleanup_(wh_trace_result_release) struct wh_trace_result res = {0};
@@ -181,7 +189,7 @@ out:
 }
 
 int wh_verify_before_write(const char *original, struct wh_index *idx,
-                           const struct wh_write_opts *wo, const struct wh_profile *profile,
+                           const struct wh_write_opts *wo, const struct wh_verify_opts *vo,
                            struct wh_err *err)
 {
         _cleanup_free_ char *dir = NULL, *layout = NULL, *ref_text = NULL;
@@ -202,14 +210,12 @@ int wh_verify_before_write(const char *original, struct wh_index *idx,
         struct wh_write_result res;
         int r = wh_image_write(&ref, idx, &o, &res, err);
         if (r >= 0) {
-                struct wh_verify_opts vo = {
-                        .original = original,
-                        .original_idx = idx,
-                        .whittled = ref_text,
-                        .name = "the result",
-                        .profile = profile,
-                };
-                r = wh_verify_run(&vo, err);
+                struct wh_verify_opts v = *vo;
+                v.original = original;
+                v.original_idx = idx;
+                v.whittled = ref_text;
+                v.name = "the result";
+                r = wh_verify_run(&v, err);
                 if (r == 0)
                         r = wh_failx(err, EPROTO, "verify failed (see above)");
                 else if (r > 0)

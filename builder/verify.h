@@ -11,6 +11,7 @@
 #include "image_write.h"
 #include "index.h"
 #include "profile.h"
+#include "seccomp_bpf.h"
 
 struct wh_verify_opts {
         const char *original; /* reference text */
@@ -24,6 +25,14 @@ struct wh_verify_opts {
         const char *expect;               /* overrides the profile's smoke.expect */
         double duration;                  /* seconds; <= 0 means 60 */
         const char *runtime;              /* whittle-run, NULL for the default */
+        /*
+         * The profile's syscalls (when it has them) are enforced by
+         * whittle-run's linux.seccomp, so the workload runs under the
+         * allowlist the image gets; no_seccomp turns that off.
+         */
+        int no_seccomp;
+        enum wh_seccomp_action seccomp_action; /* for the syscalls not listed */
+        int seccomp_errno;                     /* for WH_SECCOMP_ERRNO; 0 means EPERM */
 };
 
 /*
@@ -36,9 +45,11 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err);
 /*
  * For `build --verify`: writes idx (as wo says, uncompressed) to a
  * temporary OCI layout, verifies it against original (whose index idx
- * is) with the profile's smoke test, and removes it. Returns 0 when
- * verified, -EPROTO ("verify failed") when not, other < 0 on errors.
+ * is) with the profile's smoke test, and removes it. vo gives the profile
+ * and the seccomp fields; the references, the index and the name are
+ * filled in here. Returns 0 when verified, -EPROTO ("verify failed") when
+ * not, other < 0 on errors.
  */
 int wh_verify_before_write(const char *original, struct wh_index *idx,
-                           const struct wh_write_opts *wo, const struct wh_profile *profile,
+                           const struct wh_write_opts *wo, const struct wh_verify_opts *vo,
                            struct wh_err *err);
