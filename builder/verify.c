@@ -135,17 +135,10 @@ static int judge(const struct wh_verify_opts *o, const char *expect, struct wh_b
         return n;
 }
 
-int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
+/* Runs the whittled image and judges the run against orig; as wh_verify_run. */
+static int run_and_judge(const struct wh_verify_opts *o, struct wh_index *orig,
+                         struct wh_err *err)
 {
-        int r = wh_trace_check_privileges("whittle verify", err);
-        if (r < 0)
-                return r;
-        struct wh_source *osrc = NULL;
-        struct wh_index *oidx_owned = NULL, *oidx = o->original_idx;
-        if (!oidx && (r = index_original(o->original, &osrc, &oidx_owned, err)) < 0)
-                goto out;
-        if (!oidx)
-                oidx = oidx_owned;
         /* The smoke test is the default workload, as the profile format says. */
         char **args = o->args;
         const char *expect = o->expect;
@@ -155,6 +148,7 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
                         expect = o->profile->smoke_expect;
         }
         _cleanup_(wh_bundle_release) struct wh_bundle b = {0};
+        _cleanup_(wh_trace_result_release) struct wh_trace_result res = {0};
         struct wh_prepare_opts bo = {
                 .runtime = o->runtime,
                 .profile = o->profile,
@@ -165,24 +159,36 @@ int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
         };
         if (bo.syscalls)
                 wh_info("verify: the profile's syscalls are enforced (--no-seccomp: not)");
-        if ((r = wh_bundle_prepare(o->whittled, &bo, &b, err)) < 0)
-                goto out;
-        _cleanup_(wh_trace_result_release) struct wh_trace_result res = {0};
+        int r = wh_bundle_prepare(o->whittled, &bo, &b, err);
+        if (r < 0)
+                return r;
         struct wh_trace_opts to = {.duration = o->duration, .probe = o->probe};
         if ((r = wh_trace_run(&b, &to, &res, err)) < 0)
-                goto out;
-        r = judge(o, expect, &b, oidx, &res, err);
+                return r;
+        r = judge(o, expect, &b, orig, &res, err);
         if (r > 0) {
                 wh_container_print_output(&b, stderr, 20);
                 fprintf(stderr, "whittle: verify: %s: %d problem%s\n",
                         o->name ? o->name : o->whittled, r, r == 1 ? "" : "s");
-                r = 0;
-        } else if (r == 0) {
+                return 0;
+        }
+        if (r == 0)
                 wh_info("verify: %s: %zu lookups, %zu paths used, %.2f s: verified",
                         o->whittled, res.missing.n, res.used.n, res.seconds);
-                r = 1;
-        }
-out:
+        return r == 0 ? 1 : r;
+}
+
+int wh_verify_run(const struct wh_verify_opts *o, struct wh_err *err)
+{
+        int r = wh_trace_check_privileges("whittle verify", err);
+        if (r < 0)
+                return r;
+        struct wh_source *osrc = NULL;
+        struct wh_index *oidx_owned = NULL, *oidx = o->original_idx;
+        if (!oidx && (r = index_original(o->original, &osrc, &oidx_owned, err)) >= 0)
+                oidx = oidx_owned;
+        if (r >= 0)
+                r = run_and_judge(o, oidx, err);
         wh_index_free(oidx_owned);
         wh_source_free(osrc);
         return r;
