@@ -85,6 +85,34 @@ run_wh build -q --init --seccomp --profile "$WH_TMP/nodents.json" "$IMG" "oci:$W
 run_wh verify "${R[@]}" --expect "conf b" "$IMG" "oci:$WH_TMP/nodents:latest"
 is "$WH_RC" 1 "without getdents64 in the list the filter breaks the directory read, and verify sees it"
 
+# verify enforces the profile's syscalls itself (whittle-run's linux.seccomp), as the
+# image will: the traced list passes, the list without getdents64 does not.
+run_wh verify -v "${R[@]}" --profile "$P" "$IMG" "oci:$WH_TMP/good:latest"
+is "$WH_RC" 0 "verify under the traced profile's syscalls passes"
+like "$WH_ERR" "syscalls are enforced" "and says the syscalls were enforced"
+run_wh verify "${R[@]}" --profile "$WH_TMP/nodents.json" --expect "conf b" "$IMG" \
+	"oci:$WH_TMP/good:latest"
+is "$WH_RC" 1 "verify --profile without getdents64 fails on an image with no filter of its own"
+like "$WH_ERR" "lacks 'conf b'" "because the directory read failed"
+run_wh verify "${R[@]}" --no-seccomp --profile "$WH_TMP/nodents.json" --expect "conf b" "$IMG" \
+	"oci:$WH_TMP/good:latest"
+is "$WH_RC" 0 "verify --no-seccomp runs without the allowlist"
+jq '.syscalls -= ["getdents64"] | .smoke.expect = "conf b"' "$P" >"$WH_TMP/nodents-smoke.json"
+run_wh build -q --verify --profile "$WH_TMP/nodents-smoke.json" "$IMG" "oci:$WH_TMP/nd-refused:latest"
+is "$WH_RC" 1 "build --verify fails when the profile's syscalls break its smoke test"
+like "$WH_ERR" "lacks 'conf b'" "and says what the smoke test missed"
+[ ! -e "$WH_TMP/nd-refused" ]
+is "$?" 0 "and writes no DEST"
+run_wh build -q --verify --no-seccomp --profile "$WH_TMP/nodents-smoke.json" "$IMG" \
+	"oci:$WH_TMP/nd-accepted:latest"
+is "$WH_RC" 0 "build --verify --no-seccomp passes with the same profile"
+jq '.syscalls += ["no_such_call"]' "$P" >"$WH_TMP/badcall.json"
+run_wh verify "${R[@]}" --profile "$WH_TMP/badcall.json" "$IMG" "oci:$WH_TMP/good:latest"
+is "$WH_RC" 1 "verify with an unknown syscall in the profile fails"
+like "$WH_ERR" "unknown syscall 'no_such_call'" "naming the syscall"
+run_wh verify "${R[@]}" "oci:$WH_TMP/no-such-image:latest" "oci:$WH_TMP/good:latest"
+is "$WH_RC" 1 "verify with an ORIGINAL that cannot be read fails (and does not crash)"
+
 # ---- a profile that is too small ----
 cat >"$WH_TMP/small.json" <<'EOF'
 {"name": "small", "keep": ["/app/run.sh", "/app/conf/**", "/usr/bin/cat"]}
