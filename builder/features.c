@@ -295,6 +295,23 @@ static int keep_catalogs(struct wh_closure *c, const char *name, const char *nor
                                                                                    : 0;
 }
 
+/*
+ * Setting a locale makes glibc read the gconv module configuration (not the
+ * modules): small files whose absence a tracer sees as failed lookups.
+ */
+static int keep_gconv_config(struct wh_closure *c, const char *why)
+{
+        static const char *const globs[] = {
+                "usr/lib/*/gconv/gconv-modules",   "usr/lib/*/gconv/gconv-modules.cache",
+                "usr/lib/*/gconv/gconv-modules.d/**", "usr/lib64/gconv/gconv-modules*",
+                "usr/lib/gconv/gconv-modules*",
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(globs); i++)
+                if (wh_closure_keep_glob(c, globs[i], why) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
 static int feature_locale(struct wh_closure *c, const char *arg, const char *why,
                           struct wh_err *err)
 {
@@ -303,6 +320,8 @@ static int feature_locale(struct wh_closure *c, const char *arg, const char *why
                 return wh_failx(err, EINVAL, "feature locale: bad locale name '%s'", name);
         _cleanup_free_ char *norm = locale_normalise(name);
         if (!norm)
+                return -ENOMEM;
+        if (keep_gconv_config(c, why) < 0)
                 return -ENOMEM;
         int r = keep_locale_dirs(c, name, norm, why);
         if (r < 0 || !arg)

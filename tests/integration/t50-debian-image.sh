@@ -109,4 +109,43 @@ out=$(runc_run "$B2" "$(jq -nc --arg c "$PYCHECK" '["/usr/bin/python3","-c",$c]'
 is "$out" ok "python3 imports ssl, sqlite3, ctypes in the dir: output under runc"
 diag_file "$WH_TMP/runc.err"
 
+# --- the shipped profiles, proven by whittle verify on this Debian image ---------------------
+# verify runs the profile's smoke command (or the image's entrypoint) in the whittled image under
+# the tracer, with the profile's syscall allowlist enforced, and fails on a path the workload
+# looks up that the original has and the result lacks.
+run_wh verify --profile python3 "$SRC" "oci:$WH_TMP/out:x"
+is "$WH_RC" 0 "whittle verify --profile python3: smoke test and lookups"
+[ "$WH_RC" = 0 ] || diag_file "$WH_TMP/wh.err"
+run_wh verify "$SRC" "oci:$WH_TMP/out:x"
+is "$WH_RC" 0 "whittle verify of the image's own workload"
+[ "$WH_RC" = 0 ] || diag_file "$WH_TMP/wh.err"
+
+run_wh build -q --profile shell --entrypoint '["/bin/sh","-c","echo shell ready"]' \
+	--report "$WH_TMP/rs.json" "$SRC" "oci:$WH_TMP/shell:x"
+is "$WH_RC" 0 "whittle build --profile shell of the Debian image"
+ok "the shell image keeps no python" jq -e '[.kept[].path] | index("/usr/bin/python3") == null' "$WH_TMP/rs.json"
+run_wh verify --profile shell "$SRC" "oci:$WH_TMP/shell:x"
+is "$WH_RC" 0 "whittle verify --profile shell: coreutils, nss and /tmp work"
+[ "$WH_RC" = 0 ] || diag_file "$WH_TMP/wh.err"
+
+# static: a static program added on top of the Debian image keeps only itself
+mkfix_text "$WH_TMP/static-src" <<EOF
+layer gzip 1
+tarball $SRCDIR/blobs/sha256/${base#sha256:}
+layer gzip
+dir    usr/local/bin 0755 0 0
+file   usr/local/bin/busybox 0755 0 0 host:/bin/busybox
+config entrypoint ["/usr/local/bin/busybox","echo","static ready"]
+config env ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+ref latest
+EOF
+run_wh build -q --profile static --report "$WH_TMP/rst.json" "oci:$WH_TMP/static-src:latest" \
+	"oci:$WH_TMP/static:x"
+is "$WH_RC" 0 "whittle build --profile static"
+ok "the static image holds a handful of files ($(jq .result.files "$WH_TMP/rst.json"))" \
+	jq -e '.result.files < 12' "$WH_TMP/rst.json"
+run_wh verify --profile static --expect "static ready" "oci:$WH_TMP/static-src:latest" "oci:$WH_TMP/static:x"
+is "$WH_RC" 0 "whittle verify --profile static runs the program"
+[ "$WH_RC" = 0 ] || diag_file "$WH_TMP/wh.err"
+
 done_testing
