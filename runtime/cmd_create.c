@@ -156,6 +156,9 @@ int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
         int r = load_checked(a, foreground, &spec, &caps, &sc, err);
         if (r < 0)
                 return r;
+        /* From here on, the network namespace is being made alongside. */
+        _cleanup_(wh_netns_ahead_finish) struct wh_netns_ahead netns;
+        wh_netns_ahead_start(spec, &netns);
         _cleanup_close_ int root_fd = wh_state_open_root(ctx->root, 1, err);
         if (root_fd < 0)
                 return root_fd;
@@ -188,6 +191,7 @@ int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
                 .no_new_keyring = a->no_new_keyring,
                 .use_fifo = !foreground,
                 .state_dir_fd = dir_fd,
+                .netns = &netns,
         };
         r = wh_container_spawn(spec, &opts, &caps, sc, cg, &st, &pidfd, &sync_fd, err);
         if (r < 0) {

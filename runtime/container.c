@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -67,6 +68,7 @@ struct child_ctx {
         const struct wh_cgroup *cg;
         int into_v2; /* born in the cgroup2 directory (CLONE_INTO_CGROUP) */
         pid_t host_pid;
+        int netns_fd; /* receives the network namespace made ahead, or -1 */
         char exec_path[PATH_MAX];
 };
 
@@ -288,6 +290,118 @@ static int join_namespaces(const struct child_ctx *c, struct wh_err *err)
         return 0;
 }
 
+/* An SCM_RIGHTS message: an int32 code (0 or an errno) and at most one fd. */
+union fd_cmsg {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+};
+
+static void *netns_thread(void *arg)
+{
+        struct wh_netns_ahead *na = arg;
+        int32_t code = 0;
+        int fd = -1;
+        if (unshare(CLONE_NEWNET) < 0 ||
+            (fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+                code = errno;
+        union fd_cmsg u = { 0 };
+        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (fd >= 0) {
+                mh.msg_control = u.buf;
+                mh.msg_controllen = sizeof(u.buf);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        }
+        /* If even this fails, the init sees EOF when the runtime closes sock[1]. */
+        (void)!sendmsg(na->sock[1], &mh, MSG_NOSIGNAL);
+        if (fd >= 0)
+                close(fd);
+        return NULL;
+}
+
+void wh_netns_ahead_start(const struct wh_spec *spec, struct wh_netns_ahead *na)
+{
+        *na = (struct wh_netns_ahead){ .sock = { -1, -1 } };
+        if (!(spec->clone_flags & CLONE_NEWNET) || (spec->clone_flags & CLONE_NEWUSER) ||
+            spec->has_hooks)
+                return;
+        /* Only worth it on another CPU: left to itself the scheduler puts
+         * a new thread on its creator's CPU, where it waits for the creator
+         * to block. */
+        cpu_set_t cpus;
+        int here = sched_getcpu();
+        if (here < 0 || sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+                return;
+        CPU_CLR(here, &cpus);
+        if (CPU_COUNT(&cpus) == 0)
+                return;
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, na->sock) < 0) {
+                na->sock[0] = na->sock[1] = -1;
+                return;
+        }
+        if (pthread_create(&na->thread, NULL, netns_thread, na) != 0) {
+                close(na->sock[0]);
+                close(na->sock[1]);
+                na->sock[0] = na->sock[1] = -1;
+                return;
+        }
+        /* Moved before it first runs: it cannot preempt its creator. */
+        (void)pthread_setaffinity_np(na->thread, sizeof(cpus), &cpus);
+        na->started = 1;
+}
+
+void wh_netns_ahead_join(struct wh_netns_ahead *na)
+{
+        if (na->started && !na->joined) {
+                pthread_join(na->thread, NULL);
+                na->joined = 1;
+        }
+}
+
+void wh_netns_ahead_finish(struct wh_netns_ahead *na)
+{
+        if (!na->started)
+                return;
+        wh_netns_ahead_join(na);
+        close(na->sock[0]);
+        close(na->sock[1]);
+        *na = (struct wh_netns_ahead){ .sock = { -1, -1 } };
+}
+
+/* The init's side: receive the namespace the runtime's thread made, join it. */
+static int join_netns_ahead(void *data, struct wh_err *err)
+{
+        struct child_ctx *c = data;
+        if (c->netns_fd < 0)
+                return 0;
+        int32_t code = 0;
+        union fd_cmsg u = { 0 };
+        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf) };
+        ssize_t n;
+        while ((n = recvmsg(c->netns_fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        close(c->netns_fd);
+        c->netns_fd = -1;
+        struct cmsghdr *cm = n == (ssize_t)sizeof(code) ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+            cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+                int e = code > 0 ? code : EIO;
+                return wh_failx(err, e, "new network namespace: %s", strerror(e));
+        }
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        int r = setns(fd, CLONE_NEWNET);
+        int e = errno;
+        close(fd);
+        return r < 0 ? wh_fail(err, e, "join the new network namespace") : 0;
+}
+
 static int write_sysctl(const struct wh_spec *s, struct wh_err *err)
 {
         for (size_t i = 0; i < s->n_sysctl; i++) {
@@ -405,18 +519,20 @@ static __attribute__((noreturn)) void child_init(struct child_ctx *c)
             syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
             errno != EPERM && errno != EACCES)
                 child_fail(c, (wh_fail(&err, errno, "session keyring"), &err));
-        if (setup_identity(s, &err) < 0)
-                child_fail(c, &err);
-
         _cleanup_close_ int root_fd = -1;
         if (s->clone_flags & CLONE_NEWNS) {
-                if (wh_mounts_prepare(s, c->in_userns, &root_fd, &err) < 0)
+                struct wh_mounts_hook hook = { .before_sysfs = join_netns_ahead,
+                                               .data = c };
+                if (wh_mounts_prepare(s, c->in_userns, &hook, &root_fd, &err) < 0)
                         child_fail(c, &err);
         } else {
                 root_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (root_fd < 0)
                         child_fail(c, (wh_fail(&err, errno, "open rootfs"), &err));
         }
+        /* In the network namespace by now: sysctl may name net.*. */
+        if (join_netns_ahead(c, &err) < 0 || setup_identity(s, &err) < 0)
+                child_fail(c, &err);
         if (wh_hooks_has(c->hooks, WH_HOOK_PRESTART) ||
             wh_hooks_has(c->hooks, WH_HOOK_CREATE_RUNTIME)) {
                 sync_send(c->sync_fd, SYNC_MOUNTS, 0, 0, NULL);
@@ -451,6 +567,7 @@ static __attribute__((noreturn)) void child_init(struct child_ctx *c)
 #endif
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(WH_NO_SHARED_VM)
 #define WH_SHARED_VM 1
+#define CLONE_SHARES_VM 1
 #define CHILD_STACK (1u << 20)
 
 /* clone3 whose child calls fn(arg) on the stack args names, then exits. */
@@ -482,6 +599,8 @@ static long clone3_call(struct clone_args *args, int (*fn)(void *), void *arg)
         }
         return ret;
 }
+#else
+#define CLONE_SHARES_VM 0
 #endif
 
 /* How the child runs: like fork (fn NULL: clone returns 0 in the child), or
@@ -706,7 +825,7 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
                 .preserve_fds = opts->preserve_fds,
                 .join_user_late = !!(spec->join_flags & CLONE_NEWUSER),
                 .in_userns = !!(spec->clone_flags & CLONE_NEWUSER),
-                .cg = cg,
+                .cg = cg, .netns_fd = -1,
         };
         c.need_go = c.in_userns || spec->has_hooks;
         int pidfd = -1;
@@ -715,6 +834,16 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
         struct init_arg ia = { .c = &c, .psock = psock };
         struct clone_how how = { .fn = child_init_shared, .arg = &ia };
         int shared = !c.need_go && !opts->use_fifo;
+        if (opts->netns && opts->netns->started) {
+                /* A child with a copy of our memory must not start while
+                 * the thread may hold a libc lock (malloc's, the thread
+                 * list's): the copy would stay locked. One that shares our
+                 * memory sees the thread release it. */
+                if (!(shared && CLONE_SHARES_VM))
+                        wh_netns_ahead_join(opts->netns);
+                flags &= ~(uint64_t)CLONE_NEWNET;
+                c.netns_fd = opts->netns->sock[0];
+        }
         pid_t pid = clone3_into(flags, cg, &pidfd, &c.into_v2, shared ? &how : NULL);
         if (pid < 0)
                 return wh_fail(err, errno, "clone3");
@@ -813,7 +942,7 @@ int wh_container_exec(const struct wh_state *st, const struct wh_process_spec *p
         struct child_ctx c = {
                 .proc = proc, .caps = caps, .seccomp = seccomp, .opts = &copts,
                 .st = st, .sync_fd = csock, .fifo_fd = -1, .console_fd = console,
-                .pidfd = target, .preserve_fds = opts->preserve_fds,
+                .pidfd = target, .preserve_fds = opts->preserve_fds, .netns_fd = -1,
         };
         int pidfd = -1, into_v2 = 0;
         pid_t pid = clone3_into(0, cg, &pidfd, &into_v2, NULL);

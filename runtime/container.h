@@ -4,7 +4,8 @@
  * Starting a container's init and exec'd processes.
  *
  * One clone3() with every new namespace flag (and CLONE_PIDFD) makes the
- * container process; there is no re-exec of the runtime and no
+ * container process (the network namespace may come from a thread, see
+ * struct wh_netns_ahead); there is no re-exec of the runtime and no
  * intermediate process. The child is a copy of the runtime that sets up
  * the container from the already parsed spec and then execve()s the
  * workload. The runtime (parent) writes uid/gid maps, puts the child in
@@ -27,6 +28,7 @@
  * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so it cannot name
  * /proc/self/fd/N of a host directory.
  */
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "caps.h"
@@ -35,6 +37,32 @@
 #include "seccomp.h"
 #include "spec.h"
 #include "state.h"
+
+/*
+ * A new network namespace is the dearest namespace to make (~0.5 ms of
+ * kernel time here: the loopback device, sysctl tables, every protocol's
+ * per-namespace state). When the container gets a new one that nothing
+ * else must see first (no user namespace to own it, no hooks that enter it
+ * by the init's pid), a thread of the runtime makes it on another CPU while
+ * the init sets up its mounts, and the init joins it before it mounts sysfs
+ * (which shows the mounting process's network devices). The namespace's
+ * memory is charged to the runtime's cgroup, not the container's.
+ */
+struct wh_netns_ahead {
+        int started, joined;
+        pthread_t thread;
+        /* The thread sends the namespace's fd (SCM_RIGHTS) or an errno on
+         * sock[1]; the init receives it on sock[0]. */
+        int sock[2];
+};
+
+/* Starts the thread when spec allows it and there is another CPU
+ * (na->started says so). */
+void wh_netns_ahead_start(const struct wh_spec *spec, struct wh_netns_ahead *na);
+/* Waits for the thread to end (its message stays queued for the init). */
+void wh_netns_ahead_join(struct wh_netns_ahead *na);
+/* Joins the thread and closes the sockets (the init holds its own fd). */
+void wh_netns_ahead_finish(struct wh_netns_ahead *na);
 
 struct wh_create_opts {
         const char *console_socket; /* NULL: inherit stdio */
@@ -48,6 +76,7 @@ struct wh_create_opts {
          * writes with it. A failure aborts the spawn. May be NULL. */
         int (*on_clone)(void *data, const struct wh_state *st, struct wh_err *err);
         void *on_clone_data;
+        struct wh_netns_ahead *netns; /* NULL or started: join it, not CLONE_NEWNET */
 };
 
 /*

@@ -278,7 +278,15 @@ static int setup_devices(const struct wh_spec *spec, int root_fd, int in_userns,
         return 0;
 }
 
-int wh_mounts_prepare(const struct wh_spec *spec, int in_userns, int *ret_root_fd,
+static int call_hook(const struct wh_mounts_hook **hook, struct wh_err *err)
+{
+        const struct wh_mounts_hook *h = *hook;
+        *hook = NULL;
+        return h && h->before_sysfs ? h->before_sysfs(h->data, err) : 0;
+}
+
+int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
+                      const struct wh_mounts_hook *hook, int *ret_root_fd,
                       struct wh_err *err)
 {
         /* Nothing we mount may reach the host; slave still lets host
@@ -295,13 +303,18 @@ int wh_mounts_prepare(const struct wh_spec *spec, int in_userns, int *ret_root_f
          * set later (process.user.umask). */
         umask(0);
         for (size_t i = 0; i < spec->n_mounts; i++) {
-                int r = do_mount(root_fd, &spec->mounts[i], err);
+                const char *type = spec->mounts[i].type;
+                int r = 0;
+                if (hook && type && !strcmp(type, "sysfs"))
+                        r = call_hook(&hook, err);
+                if (r >= 0)
+                        r = do_mount(root_fd, &spec->mounts[i], err);
                 if (r < 0)
                         return wh_fail_ctx(err, r, "config.json: mounts[%zu] (%s)", i,
                                            spec->mounts[i].destination);
         }
         int r = setup_devices(spec, root_fd, in_userns, err);
-        if (r < 0)
+        if (r < 0 || (r = call_hook(&hook, err)) < 0)
                 return r;
         *ret_root_fd = TAKE_FD(root_fd);
         return 0;

@@ -23,7 +23,17 @@
 #include "spec.h"
 
 /* in_userns: device nodes are bind-mounted from the host instead of mknod. */
-int wh_mounts_prepare(const struct wh_spec *spec, int in_userns, int *ret_root_fd,
+/*
+ * Called once before the first sysfs mount (which shows the network
+ * devices of the mounting process's network namespace), or at the end.
+ */
+struct wh_mounts_hook {
+        int (*before_sysfs)(void *data, struct wh_err *err);
+        void *data;
+};
+
+int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
+                      const struct wh_mounts_hook *hook, int *ret_root_fd,
                       struct wh_err *err);
 int wh_mounts_pivot(const struct wh_spec *spec, int root_fd, int no_pivot,
                     struct wh_err *err);

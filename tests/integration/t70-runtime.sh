@@ -132,6 +132,9 @@ o=$(out "$B" ns 'echo pid=$$; hostname; cat /proc/net/dev | tail -n +3 | cut -d:
 like "$o" 'pid=1' "pid namespace: the workload is pid 1"
 like "$o" $'\nwhittle\n' "uts namespace: hostname from config.json"
 is "$(printf '%s\n' "$o" | tail -n +3)" lo "network namespace: only lo"
+# The runtime makes the network namespace on another CPU while the init
+# mounts; sysfs must still be mounted from inside it.
+is "$(out "$B" sysnet 'ls /sys/class/net')" lo "sysfs shows the container's network devices"
 for n in mnt ipc uts net pid cgroup; do
 	c=$(out "$B" ns-$n "readlink /proc/self/ns/$n")
 	isnt "$c" "$(readlink /proc/self/ns/$n)" "$n namespace differs from the host's"
