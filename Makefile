@@ -123,7 +123,8 @@ WITH_MUSL ?= $(if $(SAN),0,$(shell command -v musl-gcc >/dev/null && \
 	test -f $(MUSL_PREFIX)/lib/libjson-c.a && test -f $(MUSL_PREFIX)/lib/libseccomp.a && \
 	test -f $(MUSL_LIBDIR)/rcrt1.o && echo 1 || echo 0))
 ifeq ($(WITH_MUSL),1)
-MUSL_SRC := $(filter-out common/sha256.c,$(COMMON_SRC)) $(RUNTIME_SRC) runtime/main.c
+MUSL_SRC := $(filter-out common/sha256.c,$(COMMON_SRC)) $(RUNTIME_SRC) runtime/main.c \
+	runtime/musl/malloc.c
 MUSL_OBJS := $(patsubst %.c,$(BUILD)/musl/%.o,$(MUSL_SRC))
 $(BUILD)/musl/%.o: %.c
 	@mkdir -p $(dir $@)
