@@ -100,8 +100,13 @@ static int resolve_bundle(const char *bundle, char **ret, struct wh_err *err)
         return *ret ? 0 : wh_fail(err, ENOMEM, "bundle");
 }
 
-/* Everything that can fail on the config alone, before anything exists. */
-static int load_checked(const struct wh_create_args *a, int foreground, struct wh_spec **ret,
+/*
+ * Everything that can fail on the config alone, before anything exists.
+ * The network namespace is started as soon as the spec says it is wanted,
+ * so it is made while the seccomp filter is compiled.
+ */
+static int load_checked(const struct wh_create_args *a, int foreground,
+                        struct wh_netns_ahead *netns, struct wh_spec **ret,
                         struct wh_caps *caps, struct wh_seccomp **sc, struct wh_err *err)
 {
         if (!wh_state_id_valid(a->id))
@@ -119,8 +124,10 @@ static int load_checked(const struct wh_create_args *a, int foreground, struct w
                 return wh_failx(err, EINVAL,
                                 "config.json: process.terminal: a terminal needs "
                                 "--console-socket when the container is detached");
-        if ((r = wh_hooks_validate(spec->hooks, err)) < 0 ||
-            (r = wh_caps_parse(spec->process.capabilities, caps, err)) < 0 ||
+        if ((r = wh_hooks_validate(spec->hooks, err)) < 0)
+                return r;
+        wh_netns_ahead_start(spec, netns);
+        if ((r = wh_caps_parse(spec->process.capabilities, caps, err)) < 0 ||
             (r = wh_seccomp_compile(spec->seccomp, sc, err)) < 0)
                 return r;
         *ret = TAKE_PTR(spec);
@@ -153,12 +160,10 @@ int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
         _cleanup_seccomp_ struct wh_seccomp *sc = NULL;
         _cleanup_cgroup_ struct wh_cgroup *cg = NULL;
         struct wh_caps caps = { 0 };
-        int r = load_checked(a, foreground, &spec, &caps, &sc, err);
+        _cleanup_(wh_netns_ahead_finish) struct wh_netns_ahead netns = { .sock = { -1, -1 } };
+        int r = load_checked(a, foreground, &netns, &spec, &caps, &sc, err);
         if (r < 0)
                 return r;
-        /* From here on, the network namespace is being made alongside. */
-        _cleanup_(wh_netns_ahead_finish) struct wh_netns_ahead netns;
-        wh_netns_ahead_start(spec, &netns);
         _cleanup_close_ int root_fd = wh_state_open_root(ctx->root, 1, err);
         if (root_fd < 0)
                 return root_fd;
