@@ -475,9 +475,15 @@ int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, struct wh_err *err)
         if (cg->unified && (r = wh_cg_write(cg->unified, "cgroup.procs", buf, err)) < 0)
                 return r;
         for (size_t i = 0; i < cg->n; i++)
-                if ((r = wh_cg_write(cg->v1[i].path, "cgroup.procs", buf, err)) < 0)
+                if ((r = wh_cg_write(cg->v1[i].path, wh_cgroup_v1_procs_file(pid), buf, err)) <
+                    0)
                         return r;
         return 0;
+}
+
+const char *wh_cgroup_v1_procs_file(pid_t pid)
+{
+        return pid == 0 ? "tasks" : "cgroup.procs";
 }
 
 /* The directory whose cgroup.procs lists every process of the container. */

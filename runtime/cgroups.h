@@ -56,6 +56,16 @@ int wh_cgroup_update(struct wh_cgroup *cg, json_object *linux_resources,
 int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, struct wh_err *err);
 
 /*
+ * The file of a v1 hierarchy to write pid into. pid 0 is the writing
+ * process itself, which must be single-threaded (the container's init, an
+ * exec'd process before execve): it moves through "tasks", which for the
+ * caller's own thread skips the global threadgroup lock that
+ * "cgroup.procs" takes and whose first writer waits for an RCU grace
+ * period (10-15 ms on this machine's hybrid hierarchy).
+ */
+const char *wh_cgroup_v1_procs_file(pid_t pid);
+
+/*
  * The pids in the container's cgroup (every hierarchy's union; sorted, no
  * duplicates). Caller owns *ret_pids (free).
  */

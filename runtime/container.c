@@ -458,7 +458,8 @@ static int enter_cgroup(const struct wh_cgroup *cg, pid_t pid, int into_v2, stru
                 if (!strcmp(name, "unified"))
                         continue;
                 char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/cgroup.procs", json_object_get_string(v));
+                snprintf(path, sizeof(path), "%s/%s", json_object_get_string(v),
+                         wh_cgroup_v1_procs_file(pid));
                 _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
                 if (fd < 0 || wh_write_all(fd, buf, strlen(buf)) < 0)
                         return wh_fail(err, errno, "cgroup: enter %s", path);
