@@ -522,9 +522,12 @@ static __attribute__((noreturn)) void child_init(struct child_ctx *c)
                 child_fail(c, (wh_fail(&err, errno, "session keyring"), &err));
         _cleanup_close_ int root_fd = -1;
         if (s->clone_flags & CLONE_NEWNS) {
-                struct wh_mounts_hook hook = { .before_sysfs = join_netns_ahead,
-                                               .data = c };
-                if (wh_mounts_prepare(s, c->in_userns, &hook, &root_fd, &err) < 0)
+                struct wh_mounts_opts mo = {
+                        .before_sysfs = join_netns_ahead,
+                        .data = c,
+                        .cgroup2_dir = c->cg ? wh_cgroup_get_path(c->cg, NULL) : NULL,
+                };
+                if (wh_mounts_prepare(s, c->in_userns, &mo, &root_fd, &err) < 0)
                         child_fail(c, &err);
         } else {
                 root_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

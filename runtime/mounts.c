@@ -107,20 +107,25 @@ static int bind_remount(int root_fd, const struct wh_mount_spec *m, struct wh_er
         return 0;
 }
 
-static int mount_cgroup(const struct wh_mount_spec *m, const char *dst, struct wh_err *err)
+static int mount_cgroup(int root_fd, const struct wh_mount_spec *m, const char *dst,
+                        const char *cgroup2_dir, struct wh_err *err)
 {
         unsigned long flags = m->flags & ~(MS_BIND | MS_REC);
+        if (cgroup2_dir) {
+                if (mount(cgroup2_dir, dst, NULL, MS_BIND, NULL) < 0)
+                        return wh_fail(err, errno, "bind '%s'", cgroup2_dir);
+                return bind_remount(root_fd, m, err);
+        }
         if (mount("cgroup2", dst, "cgroup2", flags, NULL) == 0)
                 return 0;
         /* Hybrid and v1 hosts, or no cgroup namespace: show the host's tree. */
         if (mount("/sys/fs/cgroup", dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return wh_fail(err, errno, "bind /sys/fs/cgroup");
-        if (flags && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
-                return wh_fail(err, errno, "remount cgroup");
-        return 0;
+        return bind_remount(root_fd, m, err);
 }
 
-static int do_mount(int root_fd, const struct wh_mount_spec *m, struct wh_err *err)
+static int do_mount(int root_fd, const struct wh_mount_spec *m, const char *cgroup2_dir,
+                    struct wh_err *err)
 {
         int as_file = m->bind && !is_dir_path(m->source);
         _cleanup_close_ int fd = wh_mounts_mkpath_in_root(root_fd, m->destination, as_file,
@@ -136,7 +141,7 @@ static int do_mount(int root_fd, const struct wh_mount_spec *m, struct wh_err *e
                 if ((r = bind_remount(root_fd, m, err)) < 0)
                         return r;
         } else if (!strcmp(m->type, "cgroup")) {
-                if ((r = mount_cgroup(m, dst, err)) < 0)
+                if ((r = mount_cgroup(root_fd, m, dst, cgroup2_dir, err)) < 0)
                         return r;
         } else if (mount(m->source, dst, m->type, m->flags, m->data) < 0) {
                 int e = errno;
@@ -278,17 +283,19 @@ static int setup_devices(const struct wh_spec *spec, int root_fd, int in_userns,
         return 0;
 }
 
-static int call_hook(const struct wh_mounts_hook **hook, struct wh_err *err)
+static int call_hook(const struct wh_mounts_opts *o, int *called, struct wh_err *err)
 {
-        const struct wh_mounts_hook *h = *hook;
-        *hook = NULL;
-        return h && h->before_sysfs ? h->before_sysfs(h->data, err) : 0;
+        if (*called || !o || !o->before_sysfs)
+                return 0;
+        *called = 1;
+        return o->before_sysfs(o->data, err);
 }
 
 int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
-                      const struct wh_mounts_hook *hook, int *ret_root_fd,
+                      const struct wh_mounts_opts *opts, int *ret_root_fd,
                       struct wh_err *err)
 {
+        int hooked = 0;
         /* Nothing we mount may reach the host; slave still lets host
          * unmounts (e.g. of a removed volume) reach us. */
         if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -305,16 +312,17 @@ int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const char *type = spec->mounts[i].type;
                 int r = 0;
-                if (hook && type && !strcmp(type, "sysfs"))
-                        r = call_hook(&hook, err);
+                if (type && !strcmp(type, "sysfs"))
+                        r = call_hook(opts, &hooked, err);
                 if (r >= 0)
-                        r = do_mount(root_fd, &spec->mounts[i], err);
+                        r = do_mount(root_fd, &spec->mounts[i],
+                                     opts ? opts->cgroup2_dir : NULL, err);
                 if (r < 0)
                         return wh_fail_ctx(err, r, "config.json: mounts[%zu] (%s)", i,
                                            spec->mounts[i].destination);
         }
         int r = setup_devices(spec, root_fd, in_userns, err);
-        if (r < 0 || (r = call_hook(&hook, err)) < 0)
+        if (r < 0 || (r = call_hook(opts, &hooked, err)) < 0)
                 return r;
         *ret_root_fd = TAKE_FD(root_fd);
         return 0;

@@ -23,17 +23,23 @@
 #include "spec.h"
 
 /* in_userns: device nodes are bind-mounted from the host instead of mknod. */
-/*
- * Called once before the first sysfs mount (which shows the network
- * devices of the mounting process's network namespace), or at the end.
- */
-struct wh_mounts_hook {
+struct wh_mounts_opts {
+        /* Called once before the first sysfs mount (which shows the network
+         * devices of the mounting process's network namespace), or at the
+         * end. May be NULL. */
         int (*before_sysfs)(void *data, struct wh_err *err);
         void *data;
+        /* The container's cgroup2 directory, if the runtime made one: a
+         * "cgroup" mount binds it rather than mounting cgroup2 afresh,
+         * whose mount first waits for the cgroups removed before it to
+         * finish going offline (an RCU grace period or more: 4-15 ms
+         * here when containers come and go). The container sees the same
+         * tree: its own cgroup as the root. */
+        const char *cgroup2_dir;
 };
 
 int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
-                      const struct wh_mounts_hook *hook, int *ret_root_fd,
+                      const struct wh_mounts_opts *opts, int *ret_root_fd,
                       struct wh_err *err);
 int wh_mounts_pivot(const struct wh_spec *spec, int root_fd, int no_pivot,
                     struct wh_err *err);

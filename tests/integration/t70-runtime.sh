@@ -229,6 +229,14 @@ pids=$( (cat /sys/fs/cgroup/pids/whittle/res/pids.max || cat /sys/fs/cgroup/unif
 is "$pids" 50 "pids limit applied"
 ok "delete --force of a created container" wr delete --force res
 is "$(cgroup_dirs | grep -c '/res$')" 0 "delete removes the cgroups"
+# /sys/fs/cgroup in the container is its own cgroup (bound from the host's
+# cgroup2 tree, read-only), with or without a cgroup namespace.
+reset
+o=$(out "$B" cgview 'cat /sys/fs/cgroup/cgroup.procs; touch /sys/fs/cgroup/x 2>&1 || echo ro')
+is "$(printf '%s\n' "$o" | head -1)" 1 "/sys/fs/cgroup shows the container's own cgroup"
+like "$o" $'\nro$' "/sys/fs/cgroup is read-only"
+cfg "$B" '.linux.namespaces |= map(select(.type != "cgroup"))'
+is "$(out "$B" cgview2 'cat /sys/fs/cgroup/cgroup.procs')" 1 "the same without a cgroup namespace"
 
 # --- hooks ----------------------------------------------------------------
 reset
