@@ -181,6 +181,9 @@ int bench_ctx_init(struct bench_ctx *ctx, const char *work_parent, int quick,
                 return wh_fail(err, ENOMEM, "init");
         if (!(ctx->top = realpath(up, NULL)))
                 return wh_fail(err, errno, "resolve '%s'", up);
+        char whittle[4096];
+        snprintf(whittle, sizeof(whittle), "%s/whittle", ctx->bindir);
+        bench_store_set_whittle(whittle);
         int r = check_only(only, err);
         if (r < 0)
                 return r;

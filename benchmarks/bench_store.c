@@ -17,7 +17,14 @@
 #include "fs_util.h"
 
 #define TOOL_TIMEOUT_MS (10 * 60 * 1000)
-#define OSTREE_REF      "bench"
+#define OSTREE_REF      "whittle/bench"
+
+static char whittle_path[4096] = "whittle";
+
+void bench_store_set_whittle(const char *path)
+{
+        snprintf(whittle_path, sizeof(whittle_path), "%s", path);
+}
 
 const char *bench_rootfs_name(enum bench_rootfs m)
 {
@@ -128,35 +135,15 @@ static int extract_all(const struct bench_image *img, const char *image_dir,
         return 0;
 }
 
-static int ostree_import(const struct bench_image *img, const char *store,
-                         struct wh_err *err)
+/* The image as it is (the glob "/" "**" keeps every path) into whittle's store. */
+static int ostree_import(const char *image_dir, const char *store, struct wh_err *err)
 {
-        char repo[4096], *argv[64];
-        snprintf(repo, sizeof(repo), "--repo=%s/ostree", store);
-        char *init[] = {(char *)"ostree", repo, (char *)"init", (char *)"--mode=bare",
-                        NULL};
-        int r = bench_run_ok(init, TOOL_TIMEOUT_MS, err);
-        if (r < 0)
-                return r;
-        if (img->n_layers > 48)
-                return wh_failx(err, E2BIG, "ostree: more than 48 layers");
-        _cleanup_strv_ char **trees = calloc(img->n_layers + 1, sizeof(char *));
-        if (!trees)
+        _cleanup_free_ char *src = NULL, *dst = NULL;
+        if (asprintf(&src, "oci:%s", image_dir) < 0 ||
+            asprintf(&dst, "ostree:%s/ostree:%s", store, OSTREE_REF) < 0)
                 return wh_fail(err, ENOMEM, "ostree");
-        size_t k = 0;
-        argv[k++] = (char *)"ostree";
-        argv[k++] = repo;
-        argv[k++] = (char *)"commit";
-        argv[k++] = (char *)"--branch=" OSTREE_REF;
-        argv[k++] = (char *)"--no-xattrs";
-        /* Later trees overlay earlier ones, like layers (whiteouts aside: the
-         * images benchmarked with ostree have one layer). */
-        for (size_t i = 0; i < img->n_layers; i++) {
-                if (asprintf(&trees[i], "--tree=dir=%s/layers/%zu", store, i) < 0)
-                        return wh_fail(err, ENOMEM, "ostree");
-                argv[k++] = trees[i];
-        }
-        argv[k] = NULL;
+        char *argv[] = {whittle_path, (char *)"build", (char *)"-q", (char *)"--keep",
+                        (char *)"/**", src, dst, NULL};
         return bench_run_ok(argv, TOOL_TIMEOUT_MS, err);
 }
 
@@ -167,9 +154,8 @@ int bench_unpack(const struct bench_image *img, const char *image_dir, const cha
                 return 0;
         if (mkdir(store, 0755) < 0 && errno != EEXIST)
                 return wh_fail(err, errno, "mkdir '%s'", store);
-        int r = extract_all(img, image_dir, store, mode == BENCH_ROOTFS_OVERLAY, err);
-        if (r >= 0 && mode == BENCH_ROOTFS_OSTREE)
-                r = ostree_import(img, store, err);
+        int r = mode == BENCH_ROOTFS_OSTREE ? ostree_import(image_dir, store, err)
+                                            : extract_all(img, image_dir, store, 1, err);
         return r < 0 ? wh_fail_ctx(err, r, "unpack") : 0;
 }
 
@@ -224,15 +210,12 @@ int bench_rootfs_prepare(const struct bench_image *img, const char *image_dir,
         case BENCH_ROOTFS_OVERLAY:
                 return mount_overlay(img, store, bundle, err);
         case BENCH_ROOTFS_OSTREE: {
-                char repo[4096];
-                snprintf(repo, sizeof(repo), "--repo=%s/ostree", store);
-                char *argv[] = {(char *)"ostree",
-                                repo,
-                                (char *)"checkout",
-                                (char *)"-H",
-                                (char *)OSTREE_REF,
-                                rootfs,
-                                NULL};
+                _cleanup_free_ char *src = NULL;
+                if (asprintf(&src, "ostree:%s/ostree:%s", store, OSTREE_REF) < 0)
+                        return wh_fail(err, ENOMEM, "ostree");
+                char *argv[] = {whittle_path, (char *)"checkout", (char *)"-q",
+                                (char *)"--hardlink", (char *)"--no-config", src,
+                                (char *)bundle, NULL};
                 return bench_run_ok(argv, TOOL_TIMEOUT_MS, err);
         }
         }

@@ -10,8 +10,9 @@
  *   overlay  unpack extracts each layer into a directory of its own in the
  *            store (whiteouts turned into overlayfs ones), the rootfs is an
  *            overlay mount over them (what containerd and podman do).
- *   ostree   unpack extracts the layers and commits them into a bare OSTree
- *            repository; the rootfs is a hardlink checkout.
+ *   ostree   unpack is `whittle build` of the pulled image into an OSTree
+ *            repository (ostree:REPO:REF, whittle's store); the rootfs is
+ *            `whittle checkout` of it: hard links into the repository.
  *
  * Every extraction is GNU tar (with gzip or zstd) into a fresh empty
  * directory, the same for every image. GNU tar creates symlinks whose
@@ -30,6 +31,9 @@ enum bench_rootfs {
 };
 
 const char *bench_rootfs_name(enum bench_rootfs m);
+
+/* The whittle program the ostree mode runs (default: "whittle" in PATH). */
+void bench_store_set_whittle(const char *path);
 
 /*
  * Unpacks img (its blobs in image_dir) into the store directory store

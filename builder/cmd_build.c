@@ -53,6 +53,10 @@ static void build_usage(FILE *f)
                 "\n"
                 "SOURCE: oci:DIR[:REF] oci-archive:FILE[:REF] docker-archive:FILE dir:DIR tar:FILE\n"
                 "DEST:   oci:DIR:REF oci-archive:FILE[:REF] docker-archive:FILE[:NAME:TAG] dir:DIR\n"
+#ifdef WITH_OSTREE
+                "        ostree:REPO:REF (commit into an OSTree repository, made if missing;\n"
+                "        see whittle checkout)\n"
+#endif
                 "\n"
                 "Options:\n"
                 "  -p, --profile NAME|FILE   workload profile (repeatable, merged in order)\n"
