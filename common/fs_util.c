@@ -98,6 +98,12 @@ int wh_pread_all(int fd, void *buf, size_t len, off_t off)
 int wh_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
                             mode_t mode, struct wh_err *err)
 {
+        return wh_write_file_atomic_ex(dirfd, name, data, len, mode, 0, err);
+}
+
+int wh_write_file_atomic_ex(int dirfd, const char *name, const void *data, size_t len,
+                            mode_t mode, unsigned flags, struct wh_err *err)
+{
         char tmp[PATH_MAX];
         int n = snprintf(tmp, sizeof(tmp), "%s.tmp-%d", name, (int)getpid());
         if (n < 0 || (size_t)n >= sizeof(tmp))
@@ -110,7 +116,7 @@ int wh_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
         int r = wh_write_all(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && !(flags & WH_WRITE_NOSYNC) && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;

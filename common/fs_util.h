@@ -25,6 +25,15 @@ int wh_pread_all(int fd, void *buf, size_t len, off_t off);
 int wh_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
                             mode_t mode, struct wh_err *err);
 
+/* Flags of wh_write_file_atomic_ex. */
+enum {
+        /* No fsync: for files on a tmpfs (a runtime's state under /run),
+         * where a container start must not wait for a disk. */
+        WH_WRITE_NOSYNC = 1 << 0,
+};
+int wh_write_file_atomic_ex(int dirfd, const char *name, const void *data, size_t len,
+                            mode_t mode, unsigned flags, struct wh_err *err);
+
 /* Removes name under dirfd recursively; never follows symlinks. Missing is fine. */
 int wh_rm_rf_at(int dirfd, const char *name);
 

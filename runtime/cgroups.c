@@ -134,7 +134,9 @@ static int resolve_path(const char *cgroups_path, const char *id, char *out, siz
                          cgroups_path);
                 if (!*slice)
                         snprintf(slice, sizeof(slice), "system.slice");
-                if (expand_slice(slice, sl_path, sizeof(sl_path)) < 0)
+                if (!strcmp(slice, "-.slice"))
+                        sl_path[0] = '\0'; /* the root slice */
+                else if (expand_slice(slice, sl_path, sizeof(sl_path)) < 0)
                         return wh_failx(err, EINVAL, "linux.cgroupsPath: bad slice '%s'",
                                         slice);
                 n = snprintf(out, size, "%s/%.*s-%s.scope", sl_path, (int)(c2 - colon - 1),
@@ -467,23 +469,19 @@ int wh_cgroup_update(struct wh_cgroup *cg, json_object *linux_resources, struct 
         return apply(cg, &res, err);
 }
 
-int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, struct wh_err *err)
+int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, int v1_only, struct wh_err *err)
 {
         char buf[32];
         snprintf(buf, sizeof(buf), "%d", (int)pid);
         int r;
-        if (cg->unified && (r = wh_cg_write(cg->unified, "cgroup.procs", buf, err)) < 0)
+        if (!v1_only && cg->unified &&
+            (r = wh_cg_write(cg->unified, "cgroup.procs", buf, err)) < 0)
                 return r;
+        const char *file = pid == 0 ? "tasks" : "cgroup.procs";
         for (size_t i = 0; i < cg->n; i++)
-                if ((r = wh_cg_write(cg->v1[i].path, wh_cgroup_v1_procs_file(pid), buf, err)) <
-                    0)
+                if ((r = wh_cg_write(cg->v1[i].path, file, buf, err)) < 0)
                         return r;
         return 0;
-}
-
-const char *wh_cgroup_v1_procs_file(pid_t pid)
-{
-        return pid == 0 ? "tasks" : "cgroup.procs";
 }
 
 /* The directory whose cgroup.procs lists every process of the container. */

@@ -52,18 +52,16 @@ int wh_cgroup_create(const char *cgroups_path, const char *id, json_object *linu
 int wh_cgroup_update(struct wh_cgroup *cg, json_object *linux_resources,
                      struct wh_err *err);
 
-/* Moves pid into every hierarchy of the container's cgroup. */
-int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, struct wh_err *err);
-
 /*
- * The file of a v1 hierarchy to write pid into. pid 0 is the writing
- * process itself, which must be single-threaded (the container's init, an
- * exec'd process before execve): it moves through "tasks", which for the
- * caller's own thread skips the global threadgroup lock that
- * "cgroup.procs" takes and whose first writer waits for an RCU grace
- * period (10-15 ms on this machine's hybrid hierarchy).
+ * Moves pid into every hierarchy of the container's cgroup, or only the v1
+ * ones with v1_only (a process born in the cgroup2 directory by
+ * CLONE_INTO_CGROUP). pid 0 is the writing process itself, which must be
+ * single-threaded (the container's init, an exec'd process before execve):
+ * it enters v1 hierarchies through "tasks", which for the caller's own
+ * thread skips the global threadgroup lock that "cgroup.procs" takes and
+ * whose first writer waits for an RCU grace period.
  */
-const char *wh_cgroup_v1_procs_file(pid_t pid);
+int wh_cgroup_enter(const struct wh_cgroup *cg, pid_t pid, int v1_only, struct wh_err *err);
 
 /*
  * The pids in the container's cgroup (every hierarchy's union; sorted, no

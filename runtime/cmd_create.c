@@ -26,44 +26,11 @@
 
 int wh_run_write_pid_file(const char *path, pid_t pid, struct wh_err *err)
 {
-        _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s.tmp-%d", path, (int)getpid()) < 0)
-                return wh_fail(err, ENOMEM, "--pid-file");
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                                      0644);
-        if (fd < 0)
-                return wh_fail(err, errno, "--pid-file '%s'", path);
         char buf[16];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        int r = wh_write_all(fd, buf, (size_t)n);
-        if (r < 0 || rename(tmp, path) < 0) {
-                int e = r < 0 ? -r : errno;
-                unlink(tmp);
-                return wh_fail(err, e, "--pid-file '%s'", path);
-        }
-        return 0;
-}
-
-/* --systemd-cgroup's "slice:prefix:name" as the cgroupfs path systemd would use. */
-static char *cgroup_path(const struct wh_run_ctx *ctx, const char *path)
-{
-        if (!path || !ctx->systemd_cgroup || !strchr(path, ':'))
-                return path ? strdup(path) : NULL;
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return NULL;
-        char *prefix = strchr(copy, ':');
-        *prefix++ = '\0';
-        char *name = strchr(prefix, ':');
-        if (!name)
-                return strdup(path);
-        *name++ = '\0';
-        const char *slice = *copy && strcmp(copy, "-.slice") ? copy : "system.slice";
-        char *out = NULL;
-        if (asprintf(&out, "/%s/%s-%s.scope", slice, prefix, name) < 0)
-                return NULL;
-        wh_debug("--systemd-cgroup: no systemd driver; using cgroupfs path %s", out);
-        return out;
+        int r = wh_write_file_atomic_ex(AT_FDCWD, path, buf, (size_t)n, 0644, WH_WRITE_NOSYNC,
+                                        err);
+        return r < 0 ? wh_fail_ctx(err, r, "--pid-file") : 0;
 }
 
 static int fill_state(struct wh_state *st, const struct wh_spec *spec, const char *id,
@@ -173,12 +140,10 @@ int wh_run_create(const struct wh_run_ctx *ctx, const struct wh_create_args *a,
 
         struct wh_state st = { 0 };
         int pidfd = -1, sync_fd = -1;
+        /* "slice:prefix:name" (--systemd-cgroup's form) is mapped by
+         * wh_cgroup_create, with or without the flag. */
         if (!ctx->cgroup_manager || strcmp(ctx->cgroup_manager, "disabled") != 0) {
-                _cleanup_free_ char *path = cgroup_path(ctx, spec->cgroups_path);
-                if (spec->cgroups_path && !path)
-                        r = wh_fail(err, ENOMEM, "cgroupsPath");
-                else
-                        r = wh_cgroup_create(path, a->id, spec->resources, &cg, err);
+                r = wh_cgroup_create(spec->cgroups_path, a->id, spec->resources, &cg, err);
                 if (r < 0)
                         goto fail;
         }

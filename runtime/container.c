@@ -326,8 +326,7 @@ static void *netns_thread(void *arg)
 void wh_netns_ahead_start(const struct wh_spec *spec, struct wh_netns_ahead *na)
 {
         *na = (struct wh_netns_ahead){ .sock = { -1, -1 } };
-        if (!(spec->clone_flags & CLONE_NEWNET) || (spec->clone_flags & CLONE_NEWUSER) ||
-            spec->has_hooks)
+        if (!(spec->clone_flags & CLONE_NEWNET) || (spec->clone_flags & CLONE_NEWUSER))
                 return;
         /* Only worth it on another CPU: left to itself the scheduler puts
          * a new thread on its creator's CPU, where it waits for the creator
@@ -372,7 +371,8 @@ void wh_netns_ahead_finish(struct wh_netns_ahead *na)
         *na = (struct wh_netns_ahead){ .sock = { -1, -1 } };
 }
 
-/* The init's side: receive the namespace the runtime's thread made, join it. */
+/* The init's side: receive the namespace the runtime's thread made, join
+ * it. Before sysfs is mounted, else after the mounts; later calls return 0. */
 static int join_netns_ahead(void *data, struct wh_err *err)
 {
         struct child_ctx *c = data;
@@ -439,32 +439,11 @@ static int setup_identity(const struct wh_spec *s, struct wh_err *err)
  * process was born in the cgroup2 directory by CLONE_INTO_CGROUP, so only
  * the v1 hierarchies are written: writing cgroup.procs takes the cgroup
  * threadgroup lock for writing, whose first use waits for an RCU grace
- * period (~10 ms here), which CLONE_INTO_CGROUP never does.
+ * period, which CLONE_INTO_CGROUP never does.
  */
 static int enter_cgroup(const struct wh_cgroup *cg, pid_t pid, int into_v2, struct wh_err *err)
 {
-        if (!cg)
-                return 0;
-        if (!into_v2)
-                return wh_cgroup_enter(cg, pid, err);
-        _cleanup_json_ json_object *o = wh_cgroup_to_json(cg);
-        json_object *paths = NULL;
-        if (!o || !json_object_object_get_ex(o, "paths", &paths))
-                return wh_fail(err, ENOMEM, "cgroup");
-        char buf[16];
-        snprintf(buf, sizeof(buf), "%d", (int)pid);
-        json_object_object_foreach(paths, name, v)
-        {
-                if (!strcmp(name, "unified"))
-                        continue;
-                char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/%s", json_object_get_string(v),
-                         wh_cgroup_v1_procs_file(pid));
-                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || wh_write_all(fd, buf, strlen(buf)) < 0)
-                        return wh_fail(err, errno, "cgroup: enter %s", path);
-        }
-        return 0;
+        return cg ? wh_cgroup_enter(cg, pid, into_v2, err) : 0;
 }
 
 /* What the runtime would do before GO, done by the child on itself. */
@@ -571,7 +550,6 @@ static __attribute__((noreturn)) void child_init(struct child_ctx *c)
 #endif
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(WH_NO_SHARED_VM)
 #define WH_SHARED_VM 1
-#define CLONE_SHARES_VM 1
 #define CHILD_STACK (1u << 20)
 
 /* clone3 whose child calls fn(arg) on the stack args names, then exits. */
@@ -604,7 +582,7 @@ static long clone3_call(struct clone_args *args, int (*fn)(void *), void *arg)
         return ret;
 }
 #else
-#define CLONE_SHARES_VM 0
+#define WH_SHARED_VM 0
 #endif
 
 /* How the child runs: like fork (fn NULL: clone returns 0 in the child), or
@@ -616,7 +594,7 @@ struct clone_how {
 
 static pid_t clone3_run(struct clone_args *args, const struct clone_how *how)
 {
-#ifdef WH_SHARED_VM
+#if WH_SHARED_VM
         if (how && how->fn) {
                 /* A guard page under the stack: an overflow faults. */
                 size_t len = CHILD_STACK + 4096;
@@ -831,7 +809,7 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
                 .in_userns = !!(spec->clone_flags & CLONE_NEWUSER),
                 .cg = cg, .netns_fd = -1,
         };
-        c.need_go = c.in_userns || spec->has_hooks;
+        c.need_go = c.in_userns || wh_hooks_at_setup(spec->hooks);
         int pidfd = -1;
         uint64_t flags = (uint64_t)(spec->clone_flags & ~CLONE_NEWCGROUP);
         /* Nothing for the runtime to do before the exec: share memory. */
@@ -843,7 +821,7 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
                  * the thread may hold a libc lock (malloc's, the thread
                  * list's): the copy would stay locked. One that shares our
                  * memory sees the thread release it. */
-                if (!(shared && CLONE_SHARES_VM))
+                if (!(shared && WH_SHARED_VM))
                         wh_netns_ahead_join(opts->netns);
                 flags &= ~(uint64_t)CLONE_NEWNET;
                 c.netns_fd = opts->netns->sock[0];
@@ -942,9 +920,8 @@ int wh_container_exec(const struct wh_state *st, const struct wh_process_spec *p
         if (proc->terminal && opts->console_socket &&
             (console = wh_console_connect(opts->console_socket, err)) < 0)
                 return console;
-        struct wh_create_opts copts = { .no_new_keyring = 1 };
         struct child_ctx c = {
-                .proc = proc, .caps = caps, .seccomp = seccomp, .opts = &copts,
+                .proc = proc, .caps = caps, .seccomp = seccomp,
                 .st = st, .sync_fd = csock, .fifo_fd = -1, .console_fd = console,
                 .pidfd = target, .preserve_fds = opts->preserve_fds, .netns_fd = -1,
         };

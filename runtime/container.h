@@ -41,11 +41,11 @@
 /*
  * A new network namespace is the dearest namespace to make (~0.5 ms of
  * kernel time here: the loopback device, sysctl tables, every protocol's
- * per-namespace state). When the container gets a new one that nothing
- * else must see first (no user namespace to own it, no hooks that enter it
- * by the init's pid), a thread of the runtime makes it on another CPU while
- * the init sets up its mounts, and the init joins it before it mounts sysfs
- * (which shows the mounting process's network devices). The namespace's
+ * per-namespace state). When the container gets a new one and no user
+ * namespace is to own it, a thread of the runtime makes it on another CPU
+ * while the init sets up its mounts, and the init joins it before it mounts
+ * sysfs (which shows the mounting process's network devices), so before
+ * any hook that enters it by the init's pid runs. The namespace's
  * memory is charged to the runtime's cgroup, not the container's.
  */
 struct wh_netns_ahead {

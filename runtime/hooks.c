@@ -44,6 +44,14 @@ int wh_hooks_has(json_object *hooks, enum wh_hook_kind kind)
         return l && json_object_array_length(l) > 0;
 }
 
+int wh_hooks_at_setup(json_object *hooks)
+{
+        return wh_hooks_has(hooks, WH_HOOK_PRESTART) ||
+               wh_hooks_has(hooks, WH_HOOK_CREATE_RUNTIME) ||
+               wh_hooks_has(hooks, WH_HOOK_CREATE_CONTAINER) ||
+               wh_hooks_has(hooks, WH_HOOK_START_CONTAINER);
+}
+
 struct hook {
         const char *path;
         char **args, **env;

@@ -34,6 +34,9 @@ int wh_hooks_validate(json_object *hooks, struct wh_err *err);
 
 /* 1 when hooks has at least one entry of that kind. */
 int wh_hooks_has(json_object *hooks, enum wh_hook_kind kind);
+/* 1 when a hook runs while the container is set up (prestart, createRuntime,
+ * createContainer, startContainer): their state carries the init's host pid. */
+int wh_hooks_at_setup(json_object *hooks);
 
 /*
  * Runs the entries of one kind in order; the first failure (exit status not

@@ -121,7 +121,7 @@ static int parse_global(struct wh_run_ctx *ctx, int argc, char **argv, struct wh
                         ctx->debug = 1;
                         break;
                 case O_SYSTEMD:
-                        ctx->systemd_cgroup = 1;
+                        /* slice:prefix:name paths are mapped with or without it */
                         break;
                 case O_CGMGR:
                         if (strcmp(optarg, "cgroupfs") && strcmp(optarg, "systemd") &&
@@ -131,8 +131,6 @@ static int parse_global(struct wh_run_ctx *ctx, int argc, char **argv, struct wh
                                                 "or disabled, not '%s'",
                                                 optarg);
                         ctx->cgroup_manager = optarg;
-                        if (!strcmp(optarg, "systemd"))
-                                ctx->systemd_cgroup = 1;
                         break;
                 case O_ROOTLESS:
                 case O_CRIU:
@@ -158,7 +156,7 @@ static int parse_global(struct wh_run_ctx *ctx, int argc, char **argv, struct wh
 
 int main(int argc, char **argv)
 {
-        struct wh_run_ctx ctx = { .root = WH_STATE_ROOT_DEFAULT, .argv0 = argv[0] };
+        struct wh_run_ctx ctx = { .root = WH_STATE_ROOT_DEFAULT };
         struct wh_err err = { 0 };
         int r = parse_global(&ctx, argc, argv, &err);
         wh_log_init("whittle-run", ctx.debug ? WH_LOG_DEBUG : WH_LOG_WARN);

@@ -36,24 +36,17 @@ int wh_mounts_mkpath_in_root(int root_fd, const char *path, int as_file, struct 
                 return wh_fail(err, r < 0 ? -r : ENOENT, "resolve '%s'", path);
         char *slash = strrchr(rel, '/');
         const char *base = rel;
+        /* An O_PATH directory fd serves as the dirfd of the *at() calls. */
         _cleanup_close_ int parent = -1;
+        int dfd = root_fd;
         if (slash) {
                 *slash = '\0';
                 base = slash + 1;
                 parent = wh_mounts_mkpath_in_root(root_fd, rel, 0, err);
                 if (parent < 0)
                         return parent;
-        } else {
-                parent = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
-                if (parent < 0)
-                        return wh_fail(err, errno, "dup");
+                dfd = parent;
         }
-        /* parent is an O_PATH fd: reopen it as a real directory for *at(). */
-        char p[FD_PATH_MAX];
-        fd_path(p, parent);
-        _cleanup_close_ int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return wh_fail(err, errno, "open parent of '%s'", path);
         if (as_file) {
                 int f = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                                0644);
@@ -173,7 +166,8 @@ static const struct {
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
-/* The node base in the directory dfd; path names it in errors. */
+/* The node base in the directory dfd; path is its absolute name (in errors,
+ * and the host node bound in a user namespace). */
 static int make_node_at(int dfd, const char *base, const char *path, mode_t type,
                         unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid,
                         int in_userns, struct wh_err *err)
@@ -196,13 +190,13 @@ static int make_node_at(int dfd, const char *base, const char *path, mode_t type
         int f = openat(dfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (f < 0)
                 return wh_fail(err, errno, "create '%s'", path);
-        char target[FD_PATH_MAX], src[64];
+        char target[FD_PATH_MAX];
         fd_path(target, f);
-        snprintf(src, sizeof(src), "/dev/%s", base);
-        int r = mount(src, target, NULL, MS_BIND, NULL);
+        /* The host's node of the same path (/dev/net/tun, not /dev/tun). */
+        int r = mount(path, target, NULL, MS_BIND, NULL);
         int e = errno;
         close(f);
-        return r < 0 ? wh_fail(err, e, "bind '%s'", src) : 0;
+        return r < 0 ? wh_fail(err, e, "bind '%s'", path) : 0;
 }
 
 static int make_device(int root_fd, const char *path, mode_t type, unsigned major,
@@ -222,13 +216,8 @@ static int make_device(int root_fd, const char *path, mode_t type, unsigned majo
                 if (parent < 0)
                         return wh_fail_ctx(err, parent, "device '%s'", path);
         }
-        char p[FD_PATH_MAX];
-        fd_path(p, parent >= 0 ? parent : root_fd);
-        _cleanup_close_ int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return wh_fail(err, errno, "device '%s'", path);
-        return make_node_at(dfd, base, path, type, major, minor, mode, uid, gid, in_userns,
-                            err);
+        return make_node_at(parent >= 0 ? parent : root_fd, base, path, type, major, minor,
+                            mode, uid, gid, in_userns, err);
 }
 
 static int dev_symlinks(int dev, struct wh_err *err)
@@ -283,19 +272,10 @@ static int setup_devices(const struct wh_spec *spec, int root_fd, int in_userns,
         return 0;
 }
 
-static int call_hook(const struct wh_mounts_opts *o, int *called, struct wh_err *err)
-{
-        if (*called || !o || !o->before_sysfs)
-                return 0;
-        *called = 1;
-        return o->before_sysfs(o->data, err);
-}
-
 int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
                       const struct wh_mounts_opts *opts, int *ret_root_fd,
                       struct wh_err *err)
 {
-        int hooked = 0;
         /* Nothing we mount may reach the host; slave still lets host
          * unmounts (e.g. of a removed volume) reach us. */
         if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -312,8 +292,8 @@ int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const char *type = spec->mounts[i].type;
                 int r = 0;
-                if (type && !strcmp(type, "sysfs"))
-                        r = call_hook(opts, &hooked, err);
+                if (type && !strcmp(type, "sysfs") && opts && opts->before_sysfs)
+                        r = opts->before_sysfs(opts->data, err);
                 if (r >= 0)
                         r = do_mount(root_fd, &spec->mounts[i],
                                      opts ? opts->cgroup2_dir : NULL, err);
@@ -322,7 +302,7 @@ int wh_mounts_prepare(const struct wh_spec *spec, int in_userns,
                                            spec->mounts[i].destination);
         }
         int r = setup_devices(spec, root_fd, in_userns, err);
-        if (r < 0 || (r = call_hook(opts, &hooked, err)) < 0)
+        if (r < 0)
                 return r;
         *ret_root_fd = TAKE_FD(root_fd);
         return 0;

@@ -24,9 +24,9 @@
 
 /* in_userns: device nodes are bind-mounted from the host instead of mknod. */
 struct wh_mounts_opts {
-        /* Called once before the first sysfs mount (which shows the network
-         * devices of the mounting process's network namespace), or at the
-         * end. May be NULL. */
+        /* Called before each sysfs mount (which shows the network devices
+         * of the mounting process's network namespace): must do its work
+         * once and then return 0. May be NULL. */
         int (*before_sysfs)(void *data, struct wh_err *err);
         void *data;
         /* The container's cgroup2 directory, if the runtime made one: a

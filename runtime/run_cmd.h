@@ -17,8 +17,6 @@ struct wh_run_ctx {
         const char *root;           /* --root, default /run/whittle */
         const char *cgroup_manager; /* "cgroupfs" (default), "systemd", "disabled" */
         int debug;
-        int systemd_cgroup;
-        const char *argv0;
 };
 
 struct wh_create_args {

@@ -700,15 +700,6 @@ static int parse_top(struct wh_spec *s, struct wh_err *err)
         if ((r = dup_str(host, &s->hostname, "hostname", err)) < 0 ||
             (r = dup_str(dom, &s->domainname, "domainname", err)) < 0)
                 return r;
-        if (s->hooks) {
-                json_object_object_foreach(s->hooks, k, v)
-                {
-                        (void)k;
-                        if (json_object_is_type(v, json_type_array) &&
-                            json_object_array_length(v) > 0)
-                                s->has_hooks = 1;
-                }
-        }
         json_object *proc = NULL;
         if ((r = wh_json_get_object(s->json, "config.json", "process", 0, &proc, err)) < 0)
                 return r;

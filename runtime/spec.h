@@ -102,7 +102,6 @@ struct wh_spec {
 
         /* Borrowed sections for the other modules (may be NULL). */
         json_object *resources, *seccomp, *hooks, *annotations;
-        int has_hooks;
 };
 
 /*

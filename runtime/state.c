@@ -99,20 +99,8 @@ int wh_state_save(int dir_fd, const struct wh_state *st, struct wh_err *err)
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         if (!text)
                 return wh_fail(err, ENOMEM, "state");
-        /* Atomic by rename; no fsync because /run is a tmpfs, and the run
-         * path must not wait for a disk. */
-        _cleanup_close_ int fd = openat(dir_fd, "state.json.tmp",
-                                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                                        0600);
-        if (fd < 0)
-                return wh_fail(err, errno, "state.json");
-        r = wh_write_all(fd, text, strlen(text));
-        if (r < 0 || renameat(dir_fd, "state.json.tmp", dir_fd, "state.json") < 0) {
-                int e = r < 0 ? -r : errno;
-                unlinkat(dir_fd, "state.json.tmp", 0);
-                return wh_fail(err, e, "state.json");
-        }
-        return 0;
+        return wh_write_file_atomic_ex(dir_fd, "state.json", text, strlen(text), 0600,
+                                       WH_WRITE_NOSYNC, err);
 }
 
 static int get_dup(json_object *o, const char *key, char **ret, struct wh_err *err)

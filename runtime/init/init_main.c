@@ -502,8 +502,6 @@ int wi_main(int argc, char **argv, char **envp)
         if (sfd > 3)
                 wi_close_range(3, (unsigned)sfd - 1);
         wi_close_range((unsigned)sfd + 1, ~0U);
-        if (plan.ready_fd > 2 && plan.ready_fd != sfd)
-                wi_close(plan.ready_fd);
         wi_chdir("/");
         return main_loop(sfd, &mask);
 }

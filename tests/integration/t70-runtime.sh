@@ -265,6 +265,20 @@ cfg "$B" '.hooks = {prestart: [{path: "/bin/sleep", args: ["sleep", "10"], timeo
 e=$(wr run --bundle "$B" hkslow 2>&1)
 like "$e" 'timed out' "hook timeout"
 is "$(ls "$ROOT")" "" "failed hooks leave no state"
+# A prestart hook enters the container's network namespace by the init's pid
+# (as CNI plugins do): it must already be the one the workload ends up in.
+reset
+rm -f "$HL/hooknet"
+cfg "$B" '.hooks = {prestart: [{path: "/bin/sh", args: ["sh", "-c", "readlink /proc/$(jq -r .pid)/ns/net > \($d)/hooknet"]}]}' \
+	--arg d "$HL"
+n=$(out "$B" hknet 'readlink /proc/self/ns/net')
+is "$(cat "$HL/hooknet" 2>/dev/null)" "$n" "prestart sees the network namespace the workload runs in"
+isnt "$n" "$(readlink /proc/self/ns/net)" "which is not the host's"
+reset
+rm -f "$HL/order"
+cfg "$B" '.hooks = {poststop: [$f]}' --argjson f "$(hook poststop "$HL")"
+is "$(out "$B" hkstop 'echo ran')" ran "a container with only a poststop hook runs"
+is "$(cat "$HL/order" 2>/dev/null)" poststop "and its poststop hook runs"
 
 # --- exec -----------------------------------------------------------------
 reset

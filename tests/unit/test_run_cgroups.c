@@ -152,7 +152,7 @@ static void test_v1_lifecycle(void)
 
         /* enter, list, state round trip, signal through the restored handle */
         pid_t pid = spawn_sleeper();
-        is_int(wh_cgroup_enter(cg, pid, &err), 0, "enter");
+        is_int(wh_cgroup_enter(cg, pid, 0, &err), 0, "enter");
         char proc[64], self_cg[4096];
         snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
         slurp(proc, "cgroup", self_cg, sizeof(self_cg));
@@ -187,7 +187,7 @@ static void test_v1_lifecycle(void)
 
         /* destroy kills what is left and removes every directory */
         pid = spawn_sleeper();
-        wh_cgroup_enter(cg, pid, &err);
+        wh_cgroup_enter(cg, pid, 0, &err);
         is_int(wh_cgroup_destroy(back, &err), 0, "destroy");
         waitpid(pid, &st, 0);
         ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
@@ -243,6 +243,13 @@ static void test_default_and_systemd_paths(void)
                 snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/whittle.slice", c[i]);
                 rmdir(p);
         }
+        _cleanup_cgroup_ struct wh_cgroup *root = NULL;
+        if (!ok(wh_cgroup_create("-.slice:wt:root", "x", NULL, &root, &err) == 0,
+                "the root slice"))
+                diag("%s", err.msg);
+        is_str(wh_cgroup_get_path(root, "pids"), "/sys/fs/cgroup/pids/wt-root.scope",
+               "-.slice is the hierarchy's root");
+        wh_cgroup_destroy(root, &err);
 }
 
 /* Pure cgroup2 (as crun wants it): a private mount namespace in a child,
@@ -265,7 +272,7 @@ static int v2_child(void)
         int bad = 0;
         pid_t *pids = NULL;
         size_t n = 0;
-        if (wh_cgroup_enter(cg, pid, &err) < 0)
+        if (wh_cgroup_enter(cg, pid, 0, &err) < 0)
                 bad |= 1;
         if (wh_cgroup_pids(cg, &pids, &n, &err) < 0 || n != 1 || pids[0] != pid)
                 bad |= 2;
