@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "closure.h"
+#include "compress.h"
 #include "cmd.h"
 #include "image_config.h"
 #include "image_read.h"
@@ -243,8 +244,9 @@ static int parse_build_args(int argc, char **argv, struct build_opts *o, struct 
                                 argc - optind, argc - optind == 1 ? "" : "s");
         o->source = argv[optind];
         o->dest = argv[optind + 1];
-        if (o->compression == WH_COMP_GZIP && o->level > 9)
-                return wh_failx(err, EINVAL, "--level: gzip levels are 1..9");
+        if (o->compression == WH_COMP_GZIP && o->level != WH_COMP_LEVEL_DEFAULT &&
+            (o->level < 0 || o->level > 9))
+                return wh_failx(err, EINVAL, "--level: gzip levels are 0..9");
         return check_usage(o, err);
 }
 
@@ -455,7 +457,8 @@ static int run_build(const struct build_opts *o, struct wh_err *err)
 
 int cmd_build(int argc, char **argv)
 {
-        struct build_opts o = {.compression = WH_COMP_ZSTD, .level = -1, .epoch = -1};
+        struct build_opts o = {.compression = WH_COMP_ZSTD, .level = WH_COMP_LEVEL_DEFAULT,
+                               .epoch = -1};
         struct wh_err err = {0};
         int r = parse_build_args(argc, argv, &o, &err);
         int status = wh_cli_parse_status("build", r, &err);

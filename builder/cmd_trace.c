@@ -259,18 +259,11 @@ static int write_output(const char *path, const struct wh_profile *p, struct wh_
                         return wh_fail(err, errno, "write profile");
                 return 0;
         }
-        _cleanup_free_ char *t = NULL, *dir = strdup(path);
-        if (!dir || asprintf(&t, "%s\n", text) < 0)
+        _cleanup_free_ char *t = NULL;
+        if (asprintf(&t, "%s\n", text) < 0)
                 return wh_fail(err, ENOMEM, "profile");
-        char *slash = strrchr(dir, '/');
-        const char *base = slash ? slash + 1 : path;
-        if (slash)
-                *slash = '\0';
-        _cleanup_close_ int dfd =
-                open(slash ? (*dir ? dir : "/") : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return wh_fail(err, errno, "-o '%s'", path);
-        return wh_write_file_atomic_at(dfd, base, t, strlen(t), 0644, err);
+        int r = wh_write_file_atomic_at(AT_FDCWD, path, t, strlen(t), 0644, err);
+        return r < 0 ? wh_fail_ctx(err, r, "-o") : 0;
 }
 
 static int run_trace(const struct trace_opts *o, struct wh_err *err)

@@ -47,7 +47,7 @@ static int zstd_setup(struct wh_compressor *z, int level, struct wh_err *err)
         if (!z->zc)
                 return wh_fail(err, ENOMEM, "zstd context");
         size_t e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_compressionLevel,
-                                          level < 0 ? 3 : level);
+                                          level == WH_COMP_LEVEL_DEFAULT ? 3 : level);
         if (!ZSTD_isError(e))
                 e = ZSTD_CCtx_setParameter(z->zc, ZSTD_c_checksumFlag, 1);
         if (!ZSTD_isError(e))
@@ -60,10 +60,12 @@ static int zstd_setup(struct wh_compressor *z, int level, struct wh_err *err)
 
 static int gzip_setup(struct wh_compressor *z, int level, struct wh_err *err)
 {
-        if (level > 9)
+        if (level == WH_COMP_LEVEL_DEFAULT)
+                level = 6;
+        if (level < 0 || level > 9)
                 return wh_failx(err, EINVAL, "gzip level %d: must be 0 to 9", level);
         /* windowBits 31: a gzip wrapper; memLevel 8 and the default strategy are zlib's. */
-        int r = deflateInit2(&z->gz, level < 0 ? 6 : level, Z_DEFLATED, 31, 8,
+        int r = deflateInit2(&z->gz, level, Z_DEFLATED, 31, 8,
                              Z_DEFAULT_STRATEGY);
         if (r != Z_OK)
                 return wh_failx(err, r == Z_MEM_ERROR ? ENOMEM : EINVAL, "gzip init: %s",

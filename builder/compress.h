@@ -15,13 +15,19 @@
 
 #include "err.h"
 #include "image_write.h"
+#include <limits.h>
+
 #include "sha256.h"
 
 struct wh_compressor;
 
+/* No level given: the codec's default (zstd 3, gzip 6). */
+#define WH_COMP_LEVEL_DEFAULT INT_MIN
+
 /*
- * level < 0 picks the codec's default (zstd 3, gzip 6). out_fd is
- * borrowed and written from its current position. Caller owns *ret.
+ * level: WH_COMP_LEVEL_DEFAULT, or zstd's -7..22 (negative: its fast
+ * levels), gzip's 0..9. out_fd is borrowed and written from its current
+ * position. Caller owns *ret.
  */
 int wh_compressor_new(enum wh_compression c, int level, int out_fd,
                       struct wh_compressor **ret, struct wh_err *err);

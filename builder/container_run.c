@@ -15,6 +15,7 @@
  * reaches loopback ports).
  */
 #include "container_run.h"
+#include "compress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +156,7 @@ static int write_rootfs(struct wh_bundle *b, json_object *out_config, struct wh_
         struct wh_image_ref dest = {.transport = WH_T_DIR, .path = b->rootfs};
         struct wh_write_opts wo = {
                 .compression = WH_COMP_NONE,
-                .level = -1,
+                .level = WH_COMP_LEVEL_DEFAULT,
                 .epoch = INT64_MAX / 4,
                 .config = out_config,
                 .history_created_by = "whittle trace",

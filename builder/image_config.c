@@ -277,3 +277,11 @@ int wh_argv_parse(const char *text, const char *what, char ***ret, struct wh_err
         json_object_object_add(wrap, what, json_object_get(arr));
         return wh_json_get_strv(wrap, "option", what, 1, ret, err);
 }
+
+void wh_config_time(int64_t epoch, char out[32])
+{
+        time_t t = (time_t)(epoch < 0 ? 0 : epoch);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

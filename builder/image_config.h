@@ -38,6 +38,8 @@ json_object *wh_output_config(json_object *src_config, const struct wh_effective
 
 /* The source's "created" time in seconds since the epoch, or -1. */
 int64_t wh_config_created(json_object *src_config);
+/* epoch (before 1970: 1970) as an image config's RFC 3339 UTC time. */
+void wh_config_time(int64_t epoch, char out[32]);
 
 /* Parses "--entrypoint"-style text: a JSON array of strings or one word. */
 int wh_argv_parse(const char *text, const char *what, char ***ret, struct wh_err *err);

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "compress.h"
 #include "fs_util.h"
+#include "image_config.h"
 #include "json_util.h"
 #include "layer_write.h"
 #include "log.h"
@@ -78,14 +79,6 @@ static const char *layer_media_type(enum wh_compression c)
                 break;
         }
         return "application/vnd.oci.image.layer.v1.tar";
-}
-
-static void rfc3339(int64_t epoch, char out[32])
-{
-        time_t t = (time_t)(epoch < 0 ? 0 : epoch);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static const char *host_arch(void)
@@ -280,7 +273,7 @@ static int build_image(const struct wh_plan *plan, const struct wh_write_opts *o
         if (r < 0)
                 return wh_fail_ctx(err, r, "layer");
         char created[32];
-        rfc3339(opts->epoch, created);
+        wh_config_time(opts->epoch, created);
         r = build_config(opts, o->layer.diff_id, created, &o->config, err);
         if (r < 0)
                 return r;
@@ -508,7 +501,7 @@ static int write_docker_archive(const struct wh_image_ref *dest, const struct wh
                 if (opts->compression_explicit)
                         wh_warn("docker-archive: layers cannot be zstd; writing gzip");
                 comp = WH_COMP_GZIP;
-                level = -1;
+                level = WH_COMP_LEVEL_DEFAULT;
         }
         _cleanup_close_ int fd = wh_tmpfile_beside(dest->path, err);
         if (fd < 0)

@@ -140,26 +140,10 @@ int wh_report_write(const char *path, struct wh_index *idx, const struct wh_repo
         _cleanup_free_ char *text = wh_json_to_string(o, 1);
         if (!text)
                 return wh_fail(err, ENOMEM, "report");
-        size_t len = strlen(text);
-        text[len] = '\0';
-        int dirfd = AT_FDCWD;
-        const char *slash = strrchr(path, '/');
-        _cleanup_close_ int dfd = -1;
-        const char *name = path;
-        if (slash) {
-                _cleanup_free_ char *dir = strndup(path, (size_t)(slash - path) + (slash == path));
-                if (!dir)
-                        return wh_fail(err, ENOMEM, "report");
-                dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (dfd < 0)
-                        return wh_fail(err, errno, "report '%s': open directory '%s'", path, dir);
-                dirfd = dfd;
-                name = slash + 1;
-        }
         _cleanup_free_ char *withnl = NULL;
         if (asprintf(&withnl, "%s\n", text) < 0)
                 return wh_fail(err, ENOMEM, "report");
-        int r = wh_write_file_atomic_at(dirfd, name, withnl, len + 1, 0644, err);
+        int r = wh_write_file_atomic_at(AT_FDCWD, path, withnl, strlen(withnl), 0644, err);
         return r < 0 ? wh_fail_ctx(err, r, "report '%s'", path) : 0;
 }
 

@@ -63,6 +63,7 @@ int wh_ostree_checkout(const char *repo_path, const char *ref, int dirfd, const 
 #include <unistd.h>
 
 #include "fs_util.h"
+#include "image_config.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -420,14 +421,6 @@ static int build_mtree(struct committer *c, const struct wh_plan *plan, struct w
         return 0;
 }
 
-static void rfc3339(int64_t epoch, char out[32])
-{
-        time_t t = (time_t)(epoch < 0 ? 0 : epoch);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* created, base, and what the tree holds: the manifest's part of an image. */
 static char *image_info(const struct wh_plan *plan, const struct wh_write_opts *opts)
 {
@@ -440,7 +433,7 @@ static char *image_info(const struct wh_plan *plan, const struct wh_write_opts *
                         bytes += plan->items[i].size;
         }
         char created[32];
-        rfc3339(opts->epoch, created);
+        wh_config_time(opts->epoch, created);
         _cleanup_json_ json_object *o = json_object_new_object();
         if (!o || wh_json_add_string(o, "created", created) < 0 ||
             (opts->history_created_by &&

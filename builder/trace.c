@@ -431,7 +431,9 @@ static void loop(struct tracer *t)
                         }
                 drain_fanotify(t);
                 reap(t, 0);
-                if (t->out_fd >= 0 && !t->done)
+                /* Also in the round the workload exits in: its last output
+                 * may hold the ready line. */
+                if (t->out_fd >= 0)
                         check_ready(t);
                 now = now_s();
                 if (!t->done && t->o->probe && !t->probe_pid && now >= t->next_probe)

@@ -127,8 +127,8 @@ static void test_codec(enum wh_compression c, const unsigned char *in)
         int fd1 = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         int fd2 = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         struct wh_compress_result r1, r2;
-        is_int(compress_to(c, -1, in, fd1, &r1), 0, "%s: compress", name);
-        is_int(compress_to(c, -1, in, fd2, &r2), 0, "%s: compress again", name);
+        is_int(compress_to(c, WH_COMP_LEVEL_DEFAULT, in, fd1, &r1), 0, "%s: compress", name);
+        is_int(compress_to(c, WH_COMP_LEVEL_DEFAULT, in, fd2, &r2), 0, "%s: compress again", name);
         is_str(r1.diff_id, want_in, "%s: diff_id is the input's sha256", name);
         is_str(r1.digest, r2.digest, "%s: same input, same output digest", name);
         is_int(r1.in_size, INPUT, "%s: input size", name);
@@ -170,16 +170,27 @@ static void test_levels(const unsigned char *in)
         is_int(compress_to(WH_COMP_ZSTD, 1, in, fd1, &a), 0, "zstd level 1");
         is_int(compress_to(WH_COMP_ZSTD, 19, in, fd2, &b), 0, "zstd level 19");
         ok(strcmp(a.digest, b.digest) != 0, "the level reaches the codec");
+        int fd3 = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        int fd4 = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        struct wh_compress_result c, d;
+        is_int(compress_to(WH_COMP_ZSTD, -5, in, fd3, &c), 0, "zstd fast level -5");
+        is_int(compress_to(WH_COMP_ZSTD, WH_COMP_LEVEL_DEFAULT, in, fd4, &d), 0,
+               "zstd default level");
+        ok(strcmp(c.digest, d.digest) != 0, "a negative zstd level is not the default");
         close(fd1);
         close(fd2);
+        close(fd3);
+        close(fd4);
         struct wh_err err = {0};
         struct wh_compressor *z = NULL;
         is_int(wh_compressor_new(WH_COMP_GZIP, 12, 1, &z, &err), -EINVAL,
                "gzip level 12 refused");
         ok(z == NULL, "nothing returned on failure");
+        is_int(wh_compressor_new(WH_COMP_GZIP, -3, 1, &z, &err), -EINVAL,
+               "gzip level -3 refused");
         int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
         struct wh_compress_result r;
-        is_int(compress_to(WH_COMP_NONE, -1, in, ro, &r), -1, "write error is reported");
+        is_int(compress_to(WH_COMP_NONE, WH_COMP_LEVEL_DEFAULT, in, ro, &r), -1, "write error is reported");
         close(ro);
 }
 

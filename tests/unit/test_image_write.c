@@ -20,6 +20,7 @@
 #include "json_util.h"
 #include "sha256.h"
 #include "../../builder/image_write.h"
+#include "../../builder/compress.h"
 #include "tap.h"
 
 #define EPOCH  1700000000
@@ -141,7 +142,7 @@ static struct wh_write_opts opts_for(const struct fixture *f, enum wh_compressio
 {
         return (struct wh_write_opts){
                 .compression = c,
-                .level = -1,
+                .level = WH_COMP_LEVEL_DEFAULT,
                 .epoch = EPOCH,
                 .config = config,
                 .history_created_by = "whittle build --profile test",

@@ -6,6 +6,7 @@
  * the same commit; a second image reuses the objects it shares; a failed
  * commit leaves the ref alone; checkouts hard-link; bundle configs.
  */
+#include "../../builder/compress.h"
 #include "tap.h"
 
 #ifndef WITH_OSTREE
@@ -139,7 +140,7 @@ static int commit_to(struct fixture *f, const char *repo, const char *ref,
         _cleanup_json_ json_object *cfg = image_config();
         struct wh_write_opts o = {
                 .compression = WH_COMP_ZSTD,
-                .level = -1,
+                .level = WH_COMP_LEVEL_DEFAULT,
                 .epoch = EPOCH,
                 .config = cfg,
                 .history_created_by = "whittle build --profile test",
