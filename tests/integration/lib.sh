@@ -137,6 +137,11 @@ need_root() {
 	is_root || skip_all "needs root"
 }
 
+# Whether Debian's mirror answers: tells a network outage from a failure.
+debian_reachable() {
+	timeout 10 bash -c 'exec 3<>/dev/tcp/deb.debian.org/80' 2>/dev/null
+}
+
 # Registers a command to run on exit (before the temp dir goes).
 at_exit() {
 	_cleanups+=("$*")
@@ -187,17 +192,12 @@ mkfix_text() {
 
 # The manifest of an OCI layout (the first, or the one named REF).
 oci_manifest() {
-	local dir=$1 ref=${2:-} d
-	if [ -n "$ref" ]; then
-		d=$(jq -r --arg r "$ref" \
-			'[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $r)][0].digest' \
-			"$dir/index.json")
-	else
-		d=$(jq -r '.manifests[0].digest' "$dir/index.json")
-	fi
-	cat "$dir/blobs/sha256/${d#sha256:}"
+	local d
+	d=$(oci_manifest_digest "$@")
+	cat "$1/blobs/sha256/${d#sha256:}"
 }
 
+# Its digest.
 oci_manifest_digest() {
 	local dir=$1 ref=${2:-}
 	if [ -n "$ref" ]; then

@@ -163,9 +163,6 @@ hostile manifest-mediatype - '[Mm]edia ?[Tt]ype|vnd\.example\.bogus' <<EOF
 corrupt manifest-mediatype
 EOF
 
-skip "huge entry count" \
-	"whittle's entry cap (10,000,000) is compiled in, with no lower setting to test it against"
-
 # --- device nodes: skipped with a warning (builder/layer_apply.c's ladder) --
 c=$WH_TMP/device
 mkfix_text "$c" <<EOF

@@ -12,10 +12,6 @@ need jq runc umoci
 
 PYCHECK='import ssl, sqlite3, ctypes; print("ok")'
 
-debian_reachable() {
-	timeout 10 bash -c 'exec 3<>/dev/tcp/deb.debian.org/80' 2>/dev/null
-}
-
 # --- the source image ---------------------------------------------------------------
 if [ -x "$WH_TOP/benchmarks/make-samples" ]; then
 	SRC=$("$WH_TOP/benchmarks/make-samples" -q --print al2023-python 2>"$WH_TMP/samples.log" | tail -n 1)

@@ -7,7 +7,7 @@ top=${WH_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${WH_BUILD:-$top/build}
 INIT=$build/whittle-init
 MKBPF=$build/tools/mkbpf
-[ -x "$INIT" ] || { echo "1..0 # SKIP $INIT not built"; exit 0; }
+[ -x "$INIT" ] || { echo "Bail out! $INIT not built (make -j2)"; exit 1; }
 
 d=$(mktemp -d /tmp/t60.XXXXXX)
 leftover=()

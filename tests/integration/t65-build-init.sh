@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq umoci
 INIT=$WH_BUILD/whittle-init
-[ -x "$INIT" ] || skip_all "$INIT not built"
+[ -x "$INIT" ] || bail "$INIT not built (make -j2)"
 
 IN=$WH_TMP/in
 mkfix_text "$IN" <<'EOF'

@@ -149,17 +149,14 @@ is "$WH_RC" 0 "checkout of the second image"
 is "$(jq -c .process.user "$WH_TMP/b2/config.json")" '{"uid":1234,"gid":1234}' \
 	"its User is looked up in its own /etc/passwd"
 
-if [ -x "$RUN" ]; then
-	STATE=$(mktemp -d /run/whittle-t75.XXXXXX)
-	at_exit "rm -rf '$STATE'"
-	at_exit "'$RUN' --root '$STATE' delete -f t75-b1; '$RUN' --root '$STATE' delete -f t75-b2"
-	out=$(cd "$WH_TMP/b1" && timeout 30 "$RUN" --root "$STATE" run --bundle . t75-b1 2>&1)
-	is "$out" "hello from echo" "whittle-run runs the checked-out basic image"
-	out=$(cd "$WH_TMP/b2" && timeout 30 "$RUN" --root "$STATE" run --bundle . t75-b2 2>&1)
-	is "$out" "hello from image two" "and the second image, as its user"
-else
-	skip "whittle-run runs the checkout" "$RUN is not built"
-fi
+[ -x "$RUN" ] || bail "$RUN not built (make -j2)"
+STATE=$(mktemp -d /run/whittle-t75.XXXXXX)
+at_exit "rm -rf '$STATE'"
+at_exit "'$RUN' --root '$STATE' delete -f t75-b1; '$RUN' --root '$STATE' delete -f t75-b2"
+out=$(cd "$WH_TMP/b1" && timeout 30 "$RUN" --root "$STATE" run --bundle . t75-b1 2>&1)
+is "$out" "hello from echo" "whittle-run runs the checked-out basic image"
+out=$(cd "$WH_TMP/b2" && timeout 30 "$RUN" --root "$STATE" run --bundle . t75-b2 2>&1)
+is "$out" "hello from image two" "and the second image, as its user"
 if have runc; then
 	RSTATE=$(mktemp -d /run/whittle-t75-runc.XXXXXX)
 	at_exit "runc --root '$RSTATE' delete -f t75-runc; rm -rf '$RSTATE'"

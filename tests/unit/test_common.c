@@ -62,22 +62,39 @@ static void test_path_clean(void)
         ok(wh_path_has_prefix("x", ""), "root is prefix of all");
 }
 
+/* Writes text to dir/rel (whose parent exists). */
+static int put(int dir, const char *rel, const char *text)
+{
+        _cleanup_close_ int f = openat(dir, rel, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        return f >= 0 && write(f, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+}
+
 /*
- * A tree with an absolute symlink escaping the root: both resolvers must
- * stay inside it.
+ * A tree with symlinks escaping the root: both resolvers must stay inside
+ * it, and rm -rf must not follow them. The directory link points at a
+ * decoy of our own, never at the host's /.
  */
 static void test_open_in_root(void)
 {
-        char tmpl[] = "/tmp/wh-test-XXXXXX";
-        ok(mkdtemp(tmpl) != NULL, "mkdtemp");
+        char tmpl[] = "/tmp/wh-test-XXXXXX", decoy[] = "/tmp/wh-decoy-XXXXXX";
+        ok(mkdtemp(tmpl) != NULL && mkdtemp(decoy) != NULL, "mkdtemp");
         _cleanup_close_ int root = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        ok(root >= 0, "open root");
-        ok(mkdirat(root, "etc", 0755) == 0, "mkdir etc");
-        _cleanup_close_ int f = openat(root, "etc/passwd", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-        ok(f >= 0 && write(f, "inside\n", 7) == 7, "write etc/passwd");
+        _cleanup_close_ int out = open(decoy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ok(root >= 0 && out >= 0, "open root and decoy");
+        ok(mkdirat(out, "etc", 0755) == 0 && put(out, "etc/passwd", "outside\n") == 0,
+           "decoy etc/passwd");
+        /* The decoy's path, recreated inside the root: /tmp/wh-decoy-X/etc. */
+        char inner[64];
+        snprintf(inner, sizeof(inner), "%s/etc", decoy + 1);
+        ok(mkdirat(root, "etc", 0755) == 0 && mkdirat(root, "tmp", 0755) == 0 &&
+                   mkdirat(root, decoy + 1, 0755) == 0 && mkdirat(root, inner, 0755) == 0,
+           "mkdir etc and the decoy's path inside");
+        snprintf(inner, sizeof(inner), "%s/etc/passwd", decoy + 1);
+        ok(put(root, "etc/passwd", "inside\n") == 0 && put(root, inner, "inside\n") == 0,
+           "write etc/passwd inside");
         ok(symlinkat("/etc/passwd", root, "abs") == 0, "abs symlink");
         ok(symlinkat("../../../../etc/passwd", root, "rel") == 0, "dotdot symlink");
-        ok(symlinkat("/", root, "rootlink") == 0, "root symlink");
+        ok(symlinkat(decoy, root, "rootlink") == 0, "directory symlink out of the root");
 
         const char *paths[] = {"abs", "rel", "rootlink/etc/passwd", "/etc/../../etc/passwd"};
         for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
@@ -102,7 +119,11 @@ static void test_open_in_root(void)
         is_int(wh_rm_rf_at(parent, base), 0, "rm -rf the tree");
         struct stat st;
         ok(stat(tmpl, &st) < 0 && errno == ENOENT, "tree gone");
-        ok(stat("/etc/passwd", &st) == 0, "host file untouched");
+        char buf[16] = {0};
+        _cleanup_close_ int d = openat(out, "etc/passwd", O_RDONLY | O_CLOEXEC);
+        ok(d >= 0 && read(d, buf, sizeof(buf) - 1) == 8 && !strcmp(buf, "outside\n"),
+           "rm -rf did not follow the link: the decoy is untouched");
+        is_int(wh_rm_rf_at(AT_FDCWD, decoy), 0, "remove the decoy");
 }
 
 static void test_err(void)
