@@ -115,7 +115,7 @@ static int blob_path(const char *image_dir, const struct bench_layer *l, char *b
 }
 
 static int extract_all(const struct bench_image *img, const char *image_dir,
-                       const char *store, int whiteouts, struct wh_err *err)
+                       const char *store, struct wh_err *err)
 {
         char layers[4096], blob[4096], dest[4200];
         snprintf(layers, sizeof(layers), "%s/layers", store);
@@ -127,7 +127,7 @@ static int extract_all(const struct bench_image *img, const char *image_dir,
                 snprintf(dest, sizeof(dest), "%s/%zu", layers, i);
                 int r = bench_extract_layer(blob, img->layers[i].comp, dest, err);
                 /* Whiteouts in the bottom layer hide nothing. */
-                if (r >= 0 && whiteouts && i > 0)
+                if (r >= 0 && i > 0)
                         r = bench_whiteouts_to_overlay(dest, err);
                 if (r < 0)
                         return r;
@@ -155,7 +155,7 @@ int bench_unpack(const struct bench_image *img, const char *image_dir, const cha
         if (mkdir(store, 0755) < 0 && errno != EEXIST)
                 return wh_fail(err, errno, "mkdir '%s'", store);
         int r = mode == BENCH_ROOTFS_OSTREE ? ostree_import(image_dir, store, err)
-                                            : extract_all(img, image_dir, store, 1, err);
+                                            : extract_all(img, image_dir, store, err);
         return r < 0 ? wh_fail_ctx(err, r, "unpack") : 0;
 }
 
