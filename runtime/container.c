@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -296,14 +298,36 @@ union fd_cmsg {
         struct cmsghdr align;
 };
 
+/*
+ * A new network namespace has only a loopback interface, and it is down:
+ * connect() to 127.0.0.1 fails with ENETUNREACH. runc and crun bring it up,
+ * and workloads count on that (a health check against their own port).
+ */
+static int loopback_up(void)
+{
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = { .ifr_name = "lo" };
+        if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        if (ifr.ifr_flags & IFF_UP)
+                return 0;
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
+}
+
 static void *netns_thread(void *arg)
 {
         struct wh_netns_ahead *na = arg;
         int32_t code = 0;
-        int fd = -1;
+        int fd = -1, r;
         if (unshare(CLONE_NEWNET) < 0 ||
             (fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
                 code = errno;
+        else if ((r = loopback_up()) < 0) {
+                code = -r;
+                close(fd);
+                fd = -1;
+        }
         union fd_cmsg u = { 0 };
         struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -492,6 +516,10 @@ static __attribute__((noreturn)) void child_init(struct child_ctx *c)
         }
         if (join_namespaces(c, &err) < 0)
                 child_fail(c, &err);
+        /* The namespace clone made (none made ahead, or in a user namespace). */
+        int r;
+        if ((s->clone_flags & CLONE_NEWNET) && c->netns_fd < 0 && (r = loopback_up()) < 0)
+                child_fail(c, (wh_fail(&err, -r, "bring up the loopback interface"), &err));
         /* After the parent moved us into our cgroup, so it is the ns root. */
         if ((s->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
                 child_fail(c, (wh_fail(&err, errno, "unshare cgroup namespace"), &err));

@@ -135,6 +135,12 @@ is "$(printf '%s\n' "$o" | tail -n +3)" lo "network namespace: only lo"
 # The runtime makes the network namespace on another CPU while the init
 # mounts; sysfs must still be mounted from inside it.
 is "$(out "$B" sysnet 'ls /sys/class/net')" lo "sysfs shows the container's network devices"
+# lo is up, as runc and crun leave it (IFF_UP is bit 0 of the flags), whether
+# the namespace was made ahead by the runtime's thread or by clone on one CPU.
+lo_up='echo $(($(cat /sys/class/net/lo/flags) & 1))'
+is "$(out "$B" lo-up "$lo_up")" 1 "the loopback interface is up"
+is "$(taskset -c 0 "$RUN" --root "$ROOT" run --bundle "$B" lo-up1 2>&1)" 1 \
+	"the loopback interface is up (namespace made by clone)"
 for n in mnt ipc uts net pid cgroup; do
 	c=$(out "$B" ns-$n "readlink /proc/self/ns/$n")
 	isnt "$c" "$(readlink /proc/self/ns/$n)" "$n namespace differs from the host's"
@@ -337,6 +343,7 @@ like "$o" '^0' "user namespace: root inside"
 like "$o" '0 +200000 +65536' "uid mapping applied"
 like "$o" '65534' "host root is unmapped inside"
 like "$o" '/dev/null' "devices bind-mounted in a user namespace"
+is "$(out "$B" userns-lo "$lo_up")" 1 "user namespace: the loopback interface is up"
 
 # --- log format -------------------------------------------------------------
 "$RUN" --root "$ROOT" --log "$WH_TMP/log.json" --log-format json state nosuch 2>/dev/null
