@@ -7,7 +7,7 @@ cd "$WH_TMP" || bail "cd"
 # The python3 profile's keep list is long and changes as it is re-recorded.
 py_keep=$(jq '.keep | length' "$P/python3.json")
 
-run_wh profile check "$P/static.json" "$P/shell.json" "$P/python3.json"
+run_wh profile check "$P/static.json" "$P/shell.json" "$P/python3.json" "$P/native.json"
 is "$WH_RC" 0 "check: shipped profiles are valid"
 like "$WH_OUT" "python3.json: ok \\($py_keep keep, 5 needs\\)" "check: ok line with counts"
 
