@@ -153,7 +153,7 @@ static int builder_has_init(const struct bench_ctx *ctx)
         return strstr(out, "--init") != NULL;
 }
 
-static int build_whittled(struct bench_ctx *ctx, struct bench_src *s, const char *comp,
+static int build_whittled(struct bench_ctx *ctx, const struct bench_src *s,
                           struct wh_err *err)
 {
         char whittle[4096];
@@ -164,21 +164,20 @@ static int build_whittled(struct bench_ctx *ctx, struct bench_src *s, const char
         argv[n++] = (char *)"build";
         argv[n++] = (char *)"-q";
         argv[n++] = (char *)"--profile";
-        argv[n++] = (char *)ctx->profile;
+        argv[n++] = (char *)s->profile;
         if (ctx->image_has_init)
                 argv[n++] = (char *)"--init";
         argv[n++] = (char *)"--compression";
-        argv[n++] = (char *)comp;
-        argv[n++] = (char *)ctx->whittle_from;
+        argv[n++] = (char *)s->comp;
+        argv[n++] = (char *)s->from;
         argv[n++] = s->ref;
         argv[n] = NULL;
         if (!ctx->quiet)
                 fprintf(stderr,
                         "whittle-bench: whittle build --profile %s%s --compression %s %s\n",
-                        ctx->profile, ctx->image_has_init ? " --init" : "", comp,
-                        ctx->whittle_from);
+                        s->profile, ctx->image_has_init ? " --init" : "", s->comp, s->from);
         int r = bench_run_ok(argv, BUILD_TIMEOUT_MS, err);
-        return r < 0 ? wh_fail_ctx(err, r, "build the whittled image") : 0;
+        return r < 0 ? wh_fail_ctx(err, r, "build the whittled image %s", s->key) : 0;
 }
 
 static int check_src(const struct bench_src *s, struct wh_err *err)
@@ -236,11 +235,12 @@ int bench_prepare(struct bench_ctx *ctx, struct wh_err *err)
                 struct bench_src *s = &ctx->srcs[i];
                 if (!s->used)
                         continue;
-                if (!strncmp(s->key, "whittled-", 9)) {
-                        if ((r = check_src(
-                                     &(struct bench_src){.ref = (char *)ctx->whittle_from},
-                                     err)) < 0 ||
-                            (r = build_whittled(ctx, s, s->key + 9, err)) < 0)
+                if (s->comp) {
+                        s->from = s->service ? ctx->service_from : ctx->whittle_from;
+                        s->profile = s->service ? "native" : ctx->profile;
+                        if ((r = check_src(&(struct bench_src){.ref = (char *)s->from},
+                                           err)) < 0 ||
+                            (r = build_whittled(ctx, s, err)) < 0)
                                 return r;
                 }
                 if ((r = check_src(s, err)) < 0)
@@ -305,6 +305,7 @@ void bench_ctx_cleanup(struct bench_ctx *ctx, int keep_work)
         for (size_t i = 0; i < 3; i++)
                 free(ctx->rt_roots[i]);
         free(ctx->wrun_path);
+        free(ctx->service_from);
         free(ctx->vars);
         free(ctx->srcs);
         free(ctx->work);

@@ -49,6 +49,10 @@ const struct bench_ratio_def bench_ratio_defs[] = {
          "whittled-zstd-wrun-winit", BENCH_M_TO_READY, 0},
         {"tar_over_overlay_ready_cold", "whittled-zstd-wrun-winit-tar",
          "whittled-zstd-wrun-winit", BENCH_M_TO_READY, 0},
+        {"al2_over_whittled_ready_cold_service", "al2-gzip-runc-service",
+         "whittled-service-zstd-wrun-winit", BENCH_M_TO_READY, 0},
+        {"al2_over_whittled_ready_warm_service", "al2-gzip-runc-service",
+         "whittled-service-zstd-wrun-winit", BENCH_M_TO_READY, 1},
 };
 const size_t bench_n_ratio_defs = ARRAY_SIZE(bench_ratio_defs);
 
@@ -276,8 +280,11 @@ int bench_report_build(const struct bench_report_in *in, json_object **ret,
         }
         json_object_object_add(rep, "ratios", ratios);
         json_object *targets = json_object_new_object();
+        /* The targets, for each workload. */
         add_target(targets, ratios, "al2_over_whittled_ready_cold", 10);
         add_target(targets, ratios, "al2_over_whittled_ready_warm", 3);
+        add_target(targets, ratios, "al2_over_whittled_ready_cold_service", 10);
+        add_target(targets, ratios, "al2_over_whittled_ready_warm_service", 3);
         json_object_object_add(rep, "targets", targets);
         *ret = TAKE_PTR(rep);
         return 0;

@@ -28,6 +28,12 @@ struct bench_src {
         const char *sample; /* what it is, for the report */
         char *ref;          /* the local source, oci:DIR:REF */
         const char *repo;   /* name:tag in the registry */
+        /* Images whittle-bench builds (whittle build FROM ... --profile PROFILE), set by
+         * bench_prepare from the workload: */
+        const char *comp;    /* zstd or gzip; NULL: a sample, not built */
+        int service;         /* the compiled service, else the Python workload */
+        const char *from;    /* the source image, borrowed from ctx */
+        const char *profile; /* the profile */
         int used;
         struct bench_image reg; /* as pulled from the registry once, after the push */
         int64_t bytes_fetched;
@@ -59,8 +65,9 @@ struct bench_ctx {
         char *work;      /* scratch, removed at the end */
         char *tools_dir; /* inits bind-mounted at /.bench */
         char *wrun_path; /* the copy of whittle-run that runs */
-        const char *profile;
-        const char *whittle_from; /* source of the whittled images */
+        const char *profile;      /* of the whittled Python images */
+        const char *whittle_from; /* source of the whittled Python images */
+        char *service_from;       /* source of the whittled service image (owned) */
         const char *ready_line;
         int timeout_ms;
         int registry_timeout_ms;

@@ -34,7 +34,7 @@ struct opts {
         double tolerance;
         const char *baseline, *out, *work_parent, *variants, *compare, *profile,
                 *ready_line;
-        const char *al2, *al2023, *al2023_zstd, *whittle_from;
+        const char *al2, *al2023, *al2023_zstd, *whittle_from, *al2_service, *service_from;
 };
 
 static void usage(FILE *f)
@@ -47,7 +47,7 @@ static void usage(FILE *f)
               "rootfs\n"
               "preparations; cold and warm, interleaved. Needs root.\n"
               "\n"
-              "  --quick               4 variants, 3 cold and 10 warm runs (< 3 min)\n"
+              "  --quick               6 variants, 3 cold and 10 warm runs (< 3 min)\n"
               "  --cold-runs N         runs per variant, cold (default 30; quick 3)\n"
               "  --warm-runs N         runs per variant, warm (default 100; quick 10)\n"
               "  --warmups N           warm-up rounds, discarded (default 3; quick 1)\n"
@@ -63,6 +63,8 @@ static void usage(FILE *f)
               "  --al2 REF, --al2023 REF, --al2023-zstd REF   images (oci:DIR:REF)\n"
               "  --whittle-from REF    source of the whittled images (default: --al2023)\n"
               "  --profile NAME        whittle profile (default python3)\n"
+              "  --al2-service REF     the AL2-style image of the compiled service\n"
+              "  --service-from REF    source of the whittled service image (profile native)\n"
               "  --ready-line TEXT     the workload's ready line (default 'ready')\n"
               "  --ci                  exit 1 when a ratio is worse than --baseline's\n"
               "  --baseline FILE       a report.json to compare with\n"
@@ -91,6 +93,8 @@ enum {
         O_AL2023,
         O_AL2023Z,
         O_FROM,
+        O_AL2_SERVICE,
+        O_SERVICE_FROM,
         O_PROFILE,
         O_READY,
         O_CI,
@@ -133,6 +137,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 {"al2023-zstd", 1, 0, O_AL2023Z},
                 {"whittle-from", 1, 0, O_FROM},
                 {"profile", 1, 0, O_PROFILE},
+                {"al2-service", 1, 0, O_AL2_SERVICE},
+                {"service-from", 1, 0, O_SERVICE_FROM},
                 {"ready-line", 1, 0, O_READY},
                 {"ci", 0, 0, O_CI},
                 {"baseline", 1, 0, O_BASELINE},
@@ -213,6 +219,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         break;
                 case O_PROFILE:
                         o->profile = optarg;
+                        break;
+                case O_AL2_SERVICE:
+                        o->al2_service = optarg;
+                        break;
+                case O_SERVICE_FROM:
+                        o->service_from = optarg;
                         break;
                 case O_READY:
                         o->ready_line = optarg;
@@ -612,6 +624,8 @@ static void print_summary(json_object *rep, const char *outdir)
                 return;
         static const char *const key[] = {"al2_over_whittled_ready_cold",
                                           "al2_over_whittled_ready_warm",
+                                          "al2_over_whittled_ready_cold_service",
+                                          "al2_over_whittled_ready_warm_service",
                                           "crun_over_whittle_run", "runc_over_whittle_run"};
         for (size_t i = 0; i < ARRAY_SIZE(key); i++) {
                 json_object *r, *v, *ci;
@@ -619,7 +633,7 @@ static void print_summary(json_object *rep, const char *outdir)
                     !json_object_object_get_ex(r, "value", &v) ||
                     !json_object_object_get_ex(r, "ci95", &ci))
                         continue;
-                printf("%-30s %7.2f  (95%% CI %.2f - %.2f)\n", key[i],
+                printf("%-38s %7.2f  (95%% CI %.2f - %.2f)\n", key[i],
                        json_object_get_double(v),
                        json_object_get_double(json_object_array_get_idx(ci, 0)),
                        json_object_get_double(json_object_array_get_idx(ci, 1)));
@@ -690,8 +704,15 @@ static int bench_main(struct bench_ctx *ctx, const struct opts *o, int argc, cha
             (o->al2023 &&
              (r = bench_ctx_set_src(ctx, "al2023-gzip", o->al2023, err)) < 0) ||
             (o->al2023_zstd &&
-             (r = bench_ctx_set_src(ctx, "al2023-zstd", o->al2023_zstd, err)) < 0))
+             (r = bench_ctx_set_src(ctx, "al2023-zstd", o->al2023_zstd, err)) < 0) ||
+            (o->al2_service &&
+             (r = bench_ctx_set_src(ctx, "al2-service", o->al2_service, err)) < 0))
                 return r;
+        if (o->service_from) {
+                free(ctx->service_from);
+                if (!(ctx->service_from = strdup(o->service_from)))
+                        return wh_fail(err, ENOMEM, "--service-from");
+        }
         _cleanup_free_ char *outdir = NULL;
         if ((r = make_outdir(ctx, o, &outdir, err)) < 0)
                 return r;
