@@ -764,29 +764,37 @@ static int parent_sync(int sync_fd, pid_t pid, const struct wh_spec *spec,
         }
 }
 
-static int check_namespaces(const struct wh_spec *spec, struct wh_err *err)
+/*
+ * A pid namespace is joined for the children the runtime makes next, and
+ * the next is the init: *ret_back gets the namespace to return to after it
+ * (or -1), so that hooks run in the runtime's own, as runc's do.
+ */
+static int join_pid_ns(const struct wh_spec *spec, int *ret_back, struct wh_err *err)
 {
-        /* With a joined user ns, the new namespaces stay owned by the host's
-         * user ns and the process joins the user ns last (child_finish). */
-        if ((spec->clone_flags & CLONE_NEWUSER) && spec->join_flags)
-                return wh_failx(err, ENOTSUP,
-                                "config.json: linux.namespaces: joining namespaces by path "
-                                "together with a new user namespace is not supported");
-        return 0;
-}
-
-static int join_pid_ns(const struct wh_spec *spec, struct wh_err *err)
-{
+        *ret_back = -1;
         for (size_t i = 0; i < spec->n_namespaces; i++) {
                 const struct wh_ns_spec *ns = &spec->namespaces[i];
                 if (ns->type != CLONE_NEWPID || !ns->path)
                         continue;
+                _cleanup_close_ int back = open("/proc/thread-self/ns/pid_for_children",
+                                                O_RDONLY | O_CLOEXEC);
+                if (back < 0)
+                        return wh_fail(err, errno, "open /proc/thread-self/ns/pid_for_children");
                 _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
                         return wh_fail(err, errno, "config.json: linux.namespaces[%zu]: '%s'",
                                        i, ns->path);
+                *ret_back = TAKE_FD(back);
         }
         return 0;
+}
+
+static void leave_pid_ns(int back)
+{
+        if (back >= 0 && setns(back, CLONE_NEWPID) < 0)
+                wh_warn("return to the runtime's pid namespace: %s; hooks run in the "
+                        "container's",
+                        strerror(errno));
 }
 
 struct init_arg {
@@ -806,8 +814,9 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
                        const struct wh_cgroup *cg, struct wh_state *st, int *ret_pidfd,
                        int *ret_sync_fd, struct wh_err *err)
 {
-        int r = check_namespaces(spec, err);
-        if (r < 0 || (r = join_pid_ns(spec, err)) < 0)
+        _cleanup_close_ int pid_back = -1;
+        int r = join_pid_ns(spec, &pid_back, err);
+        if (r < 0)
                 return r;
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -855,12 +864,16 @@ int wh_container_spawn(const struct wh_spec *spec, const struct wh_create_opts *
                 c.netns_fd = opts->netns->sock[0];
         }
         pid_t pid = clone3_into(flags, cg, &pidfd, &c.into_v2, shared ? &how : NULL);
-        if (pid < 0)
-                return wh_fail(err, errno, "clone3");
+        if (pid < 0) {
+                int e = errno;
+                leave_pid_ns(pid_back);
+                return wh_fail(err, e, "clone3");
+        }
         if (pid == 0) {
                 close(psock);
                 child_init(&c);
         }
+        leave_pid_ns(pid_back);
         _cleanup_close_ int pfd = pidfd;
         close(TAKE_FD(csock));
         close(TAKE_FD(fifo));

@@ -37,22 +37,6 @@ static int get_u32(json_object *o, const char *what, const char *key, int requir
         return v >= 0;
 }
 
-static int get_u64(json_object *o, const char *what, const char *key, uint64_t *ret,
-                   struct wh_err *err)
-{
-        json_object *v;
-        if (!json_object_object_get_ex(o, key, &v))
-                return wh_failx(err, EINVAL, "%s.%s: missing", what, key);
-        if (!json_object_is_type(v, json_type_int))
-                return wh_failx(err, EINVAL, "%s.%s: expected an integer", what, key);
-        errno = 0;
-        uint64_t n = json_object_get_uint64(v);
-        if (errno == ERANGE || (json_object_get_int64(v) < 0 && n == 0))
-                return wh_failx(err, ERANGE, "%s.%s: out of range", what, key);
-        *ret = n;
-        return 0;
-}
-
 static int dup_str(const char *s, char **ret, const char *what, struct wh_err *err)
 {
         if (!s)
@@ -389,8 +373,8 @@ static int parse_rlimits(json_object *proc, const char *what, struct wh_process_
                 const char *type = NULL;
                 struct wh_rlimit_spec *rl = &p->rlimits[i];
                 if ((r = wh_json_get_string(o, w, "type", 1, &type, err)) < 0 ||
-                    (r = get_u64(o, w, "soft", &rl->soft, err)) < 0 ||
-                    (r = get_u64(o, w, "hard", &rl->hard, err)) < 0)
+                    (r = wh_json_get_uint64(o, w, "soft", 1, &rl->soft, err)) < 0 ||
+                    (r = wh_json_get_uint64(o, w, "hard", 1, &rl->hard, err)) < 0)
                         return r;
                 rl->resource = wh_spec_rlimit_from_name(type);
                 if (rl->resource < 0)
@@ -721,6 +705,12 @@ static int check_consistency(const struct wh_spec *s, struct wh_err *err)
         if (s->n_mounts && !((s->clone_flags | s->join_flags) & CLONE_NEWNS))
                 return wh_failx(err, EINVAL,
                                 "config.json: linux.namespaces: mounts need a mount namespace");
+        /* With a joined user ns, the new namespaces stay owned by the host's
+         * user ns and the process joins the user ns last (child_finish). */
+        if ((s->clone_flags & CLONE_NEWUSER) && s->join_flags)
+                return wh_failx(err, ENOTSUP,
+                                "config.json: linux.namespaces: joining namespaces by path "
+                                "together with a new user namespace is not supported");
         return 0;
 }
 

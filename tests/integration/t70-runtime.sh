@@ -285,6 +285,24 @@ rm -f "$HL/order"
 cfg "$B" '.hooks = {poststop: [$f]}' --argjson f "$(hook poststop "$HL")"
 is "$(out "$B" hkstop 'echo ran')" ran "a container with only a poststop hook runs"
 is "$(cat "$HL/order" 2>/dev/null)" poststop "and its poststop hook runs"
+# A pid namespace joined by path is the workload's; hooks still run in the
+# runtime's own, as runc's do.
+unshare -p -f sleep 60 &
+pns_parent=$!
+for _ in $(seq 1 50); do
+	pns=$(pgrep -P "$pns_parent" sleep) && break
+	sleep 0.1
+done
+at_exit "kill $pns $pns_parent 2>/dev/null"
+reset
+rm -f "$HL/hookpid"
+cfg "$B" '.linux.namespaces |= map(select(.type != "pid")) + [{"type": "pid", "path": $p}]
+  | .hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "readlink /proc/self/ns/pid > \($d)/hookpid"]}]}' \
+	--arg p "/proc/$pns/ns/pid" --arg d "$HL"
+is "$(out "$B" joinpid 'readlink /proc/self/ns/pid')" "$(readlink "/proc/$pns/ns/pid")" \
+	"join a pid namespace by path"
+is "$(cat "$HL/hookpid" 2>/dev/null)" "$(readlink /proc/self/ns/pid)" \
+	"hooks run in the runtime's pid namespace, not the joined one"
 
 # --- exec -----------------------------------------------------------------
 reset

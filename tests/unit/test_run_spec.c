@@ -83,8 +83,7 @@ static void test_features(void)
                 " \"oomScoreAdj\": -100},"
                 "\"mounts\": [{\"destination\": \"/v\", \"source\": \"vol\","
                 " \"options\": [\"rbind\", \"ro\", \"rslave\"]}],"
-                "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"user\"},"
-                " {\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}],"
+                "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"user\"}],"
                 " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 10}],"
                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 2000, \"size\": 1}],"
                 " \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"},"
@@ -109,7 +108,7 @@ static void test_features(void)
         char want[256];
         snprintf(want, sizeof(want), "%s/vol", bundle);
         is_str(s->mounts[0].source, want, "relative bind source is bundle-relative");
-        is_int(s->join_flags, CLONE_NEWNET, "network joined by path");
+        is_int(s->join_flags, 0, "nothing joined");
         is_int(s->clone_flags, CLONE_NEWNS | CLONE_NEWUSER, "mount and user created");
         is_str(s->uid_map, "0 1000 10\n", "uid map text");
         is_str(s->gid_map, "0 2000 1\n", "gid map text");
@@ -119,6 +118,15 @@ static void test_features(void)
                    s->devices[0].mode == 0666,
            "device type, numbers, default mode");
         is_int(s->rootfs_propagation, MS_SHARED, "rootfsPropagation");
+        wh_spec_free(s);
+
+        text = MIN_HEAD MIN_PROC ", \"linux\": {\"namespaces\": [{\"type\": \"mount\"},"
+                                 " {\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}]}}";
+        s = NULL;
+        r = parse(text, &s, msg, sizeof(msg));
+        ok(r == 0 && s->join_flags == CLONE_NEWNET && s->clone_flags == CLONE_NEWNS &&
+                   !strcmp(s->namespaces[1].path, "/proc/1/ns/net"),
+           "a namespace joined by path");
         wh_spec_free(s);
 }
 
@@ -189,6 +197,13 @@ static void test_errors(void)
         expect_error(MIN_HEAD MIN_PROC ", \"mounts\": [{\"destination\": \"/a\", \"type\": "
                                        "\"tmpfs\"}]}",
                      "mounts need a mount namespace", "mounts without a mount ns");
+        expect_error(MIN_HEAD MIN_PROC ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}, "
+                                       "{\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}],"
+                                       " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000,"
+                                       " \"size\": 1}], \"gidMappings\": [{\"containerID\": 0,"
+                                       " \"hostID\": 1000, \"size\": 1}]}}",
+                     "joining namespaces by path together with a new user namespace",
+                     "a new user ns with a joined one: refused while parsing");
 }
 
 static void test_helpers(void)
