@@ -135,6 +135,22 @@ int wh_json_get_int64(json_object *obj, const char *what, const char *key, int r
         return 0;
 }
 
+int wh_json_get_uint64(json_object *obj, const char *what, const char *key, int required,
+                       uint64_t *ret, struct wh_err *err)
+{
+        json_object *v = NULL;
+        int r = get_typed(obj, what, key, required, json_type_int, "an unsigned integer", &v,
+                          err);
+        if (r <= 0)
+                return r;
+        /* json-c keeps values above INT64_MAX as unsigned (get_int64 clamps them),
+         * and parses those above UINT64_MAX as UINT64_MAX. */
+        if (json_object_get_int64(v) < 0)
+                return wh_failx(err, ERANGE, "%s.%s: must not be negative", what, key);
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
 int wh_json_get_object(json_object *obj, const char *what, const char *key, int required,
                        json_object **ret, struct wh_err *err)
 {

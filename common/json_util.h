@@ -38,6 +38,9 @@ int wh_json_get_string(json_object *obj, const char *what, const char *key, int 
                        const char **ret, struct wh_err *err);
 int wh_json_get_int64(json_object *obj, const char *what, const char *key, int required,
                       int64_t min, int64_t max, int64_t *ret, struct wh_err *err);
+/* 0 ... UINT64_MAX; a negative number is an error of its own. */
+int wh_json_get_uint64(json_object *obj, const char *what, const char *key, int required,
+                       uint64_t *ret, struct wh_err *err);
 int wh_json_get_object(json_object *obj, const char *what, const char *key, int required,
                        json_object **ret, struct wh_err *err);
 int wh_json_get_array(json_object *obj, const char *what, const char *key, int required,

@@ -58,19 +58,6 @@ int wh_run_destroy_state(int root_fd, const struct wh_state *st, struct wh_err *
         return r < 0 ? wh_fail(err, -r, "remove the state of '%s'", st->id) : 0;
 }
 
-int wh_run_destroy(const struct wh_run_ctx *ctx, int root_fd, const char *id,
-                   struct wh_err *err)
-{
-        (void)ctx;
-        struct wh_state st = { 0 };
-        int r = wh_state_load(root_fd, id, &st, err);
-        if (r < 0)
-                return r;
-        r = wh_run_destroy_state(root_fd, &st, err);
-        wh_state_release(&st);
-        return r;
-}
-
 int wh_cmd_delete(const struct wh_run_ctx *ctx, int argc, char **argv, struct wh_err *err)
 {
         static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
@@ -95,13 +82,13 @@ int wh_cmd_delete(const struct wh_run_ctx *ctx, int argc, char **argv, struct wh
                 return 0;
         if (r < 0)
                 return r;
-        enum wh_status s = wh_state_status(root_fd, &st);
+        if (wh_state_status(root_fd, &st) == WH_STATUS_RUNNING && !force)
+                r = wh_failx(err, EBUSY,
+                             "cannot delete container %s that is not stopped: "
+                             "container still running",
+                             id);
+        else
+                r = wh_run_destroy_state(root_fd, &st, err);
         wh_state_release(&st);
-        if (s == WH_STATUS_RUNNING && !force)
-                return wh_failx(err, EBUSY,
-                                "cannot delete container %s that is not stopped: "
-                                "container still running",
-                                id);
-        r = wh_run_destroy(ctx, root_fd, id, err);
         return r < 0 ? r : 0;
 }

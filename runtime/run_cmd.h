@@ -48,9 +48,6 @@ int wh_run_parse_create_args(int argc, char **argv, struct wh_create_args *a, in
                              struct wh_err *err);
 
 /* Undoes a container: kill what is left, cgroup, poststop hooks, state dir. */
-int wh_run_destroy(const struct wh_run_ctx *ctx, int root_fd, const char *id,
-                   struct wh_err *err);
-/* The same with the state already in hand (`run` wrote it: no reload). */
 int wh_run_destroy_state(int root_fd, const struct wh_state *st, struct wh_err *err);
 
 /* Writes pid to path atomically (temporary file + rename). */

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fs_util.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -93,24 +94,6 @@ static int get_action(json_object *obj, const char *what, const char *act_key,
         return parse_action(name, e >= 0, e, field, ret, err);
 }
 
-static int get_u64(json_object *obj, const char *what, const char *key, int required,
-                   uint64_t *ret, struct wh_err *err)
-{
-        json_object *v;
-        if (!json_object_object_get_ex(obj, key, &v) || !v) {
-                if (required)
-                        return wh_failx(err, EINVAL, "%s.%s: missing", what, key);
-                return 0;
-        }
-        if (!json_object_is_type(v, json_type_int))
-                return wh_failx(err, EINVAL, "%s.%s: expected an unsigned integer", what,
-                                key);
-        if (json_object_get_int64(v) < 0)
-                return wh_failx(err, EINVAL, "%s.%s: must not be negative", what, key);
-        *ret = json_object_get_uint64(v);
-        return 0;
-}
-
 static int parse_op(const char *s, enum scmp_compare *ret)
 {
         static const struct {
@@ -159,8 +142,8 @@ static int parse_args(json_object *rule, const char *what, struct scmp_arg_cmp *
                 const char *op = NULL;
                 enum scmp_compare cmp;
                 if ((r = wh_json_get_int64(a, w, "index", 1, 0, 5, &index, err)) < 0 ||
-                    (r = get_u64(a, w, "value", 1, &value, err)) < 0 ||
-                    (r = get_u64(a, w, "valueTwo", 0, &value2, err)) < 0 ||
+                    (r = wh_json_get_uint64(a, w, "value", 1, &value, err)) < 0 ||
+                    (r = wh_json_get_uint64(a, w, "valueTwo", 0, &value2, err)) < 0 ||
                     (r = wh_json_get_string(a, w, "op", 1, &op, err)) < 0)
                         return r;
                 if (parse_op(op, &cmp) < 0)
@@ -393,16 +376,6 @@ int wh_seccomp_export_bpf(const struct wh_seccomp *sc, int fd, struct wh_err *er
 {
         if (!sc)
                 return wh_failx(err, EINVAL, "seccomp: no filter to export");
-        const char *p = (const char *)sc->prog;
-        size_t left = sc->len * sizeof(struct sock_filter);
-        while (left) {
-                ssize_t n = write(fd, p, left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return wh_fail(err, errno, "seccomp: write BPF");
-                p += n;
-                left -= (size_t)n;
-        }
-        return 0;
+        int r = wh_write_all(fd, sc->prog, sc->len * sizeof(struct sock_filter));
+        return r < 0 ? wh_fail(err, -r, "seccomp: write BPF") : 0;
 }

@@ -175,6 +175,22 @@ static void test_json(void)
         ok(wh_json_get_string(o, "doc", "zz", 1, &s, &err) < 0 && strstr(err.msg, "missing"),
            "missing required field");
         json_object_put(o);
+
+        txt = "{\"big\": 18446744073709551615, \"neg\": -1, \"f\": 1.5}";
+        ok(wh_json_parse(txt, strlen(txt), "doc", &o, &err) == 0, "uint64 doc parses");
+        uint64_t u = 7;
+        ok(wh_json_get_uint64(o, "doc", "big", 1, &u, &err) == 0 && u == UINT64_MAX,
+           "uint64: UINT64_MAX");
+        ok(wh_json_get_uint64(o, "doc", "neg", 1, &u, &err) < 0 &&
+                   strstr(err.msg, "doc.neg: must not be negative"),
+           "uint64: negative refused: %s", err.msg);
+        ok(wh_json_get_uint64(o, "doc", "f", 1, &u, &err) < 0 &&
+                   strstr(err.msg, "expected an unsigned integer"),
+           "uint64: a fraction refused: %s", err.msg);
+        u = 7;
+        ok(wh_json_get_uint64(o, "doc", "none", 0, &u, &err) == 0 && u == 7,
+           "uint64: missing optional key leaves the value");
+        json_object_put(o);
 }
 
 int main(void)
