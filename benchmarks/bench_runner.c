@@ -14,6 +14,7 @@
 #include "bench_sample.h"
 #include "cleanup.h"
 #include "fs_util.h"
+#include "strv.h"
 
 #define BUILD_TIMEOUT_MS (10 * 60 * 1000)
 
@@ -331,19 +332,6 @@ static int make_cold(struct bench_ctx *ctx, struct bench_variant *v, const char 
         return bench_registry_ping(ctx->reg.port, err);
 }
 
-/* strv helpers for building process args. */
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        if (!(nv[*n] = strdup(s)))
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
-}
-
 /*
  * The container's args: the init the variant asks for in front of the image's own
  * entrypoint + cmd. An image built with `whittle build --init` already starts with
@@ -353,13 +341,13 @@ static int variant_args(const struct bench_ctx *ctx, const struct bench_variant 
                         const struct bench_image *img, char ***ret, int *ret_tools)
 {
         _cleanup_strv_ char **base = NULL;
-        size_t nb = 0;
         for (char **p = img->entrypoint; p && *p; p++)
-                if (strv_push(&base, &nb, *p) < 0)
+                if (wh_strv_push_dup(&base, *p) < 0)
                         return -ENOMEM;
         for (char **p = img->cmd; p && *p; p++)
-                if (strv_push(&base, &nb, *p) < 0)
+                if (wh_strv_push_dup(&base, *p) < 0)
                         return -ENOMEM;
+        size_t nb = wh_strv_len(base);
         if (!nb)
                 return -EINVAL;
         size_t skip = 0;
@@ -374,30 +362,29 @@ static int variant_args(const struct bench_ctx *ctx, const struct bench_variant 
         }
         (void)ctx;
         char **args = NULL;
-        size_t n = 0;
         int r = 0, tools = 1;
         switch (v->init) {
         case BENCH_INIT_WHITTLE:
                 tools = !in_image;
-                r = strv_push(&args, &n,
-                              in_image ? "/whittle-init" : "/.bench/whittle-init");
-                r = r ?: strv_push(&args, &n, "--ready-fd");
-                r = r ?: strv_push(&args, &n, "2");
-                r = r ?: strv_push(&args, &n, "--");
+                r = wh_strv_push_dup(&args,
+                                     in_image ? "/whittle-init" : "/.bench/whittle-init");
+                r = r ?: wh_strv_push_dup(&args, "--ready-fd");
+                r = r ?: wh_strv_push_dup(&args, "2");
+                r = r ?: wh_strv_push_dup(&args, "--");
                 break;
         case BENCH_INIT_TINI:
-                r = strv_push(&args, &n, "/.bench/tini");
-                r = r ?: strv_push(&args, &n, "--");
+                r = wh_strv_push_dup(&args, "/.bench/tini");
+                r = r ?: wh_strv_push_dup(&args, "--");
                 break;
         case BENCH_INIT_DUMB:
-                r = strv_push(&args, &n, "/.bench/dumb-init");
+                r = wh_strv_push_dup(&args, "/.bench/dumb-init");
                 break;
         case BENCH_INIT_NONE:
                 tools = 0;
                 break;
         }
         for (size_t i = skip; !r && i < nb; i++)
-                r = strv_push(&args, &n, base[i]);
+                r = wh_strv_push_dup(&args, base[i]);
         if (r < 0) {
                 wh_strv_free(args);
                 return r;

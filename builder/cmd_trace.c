@@ -23,6 +23,7 @@
 #include "fs_util.h"
 #include "log.h"
 #include "profile.h"
+#include "strv.h"
 #include "trace.h"
 #include "trace_profile.h"
 
@@ -148,26 +149,6 @@ static int parse_trace_args(int argc, char **argv, struct trace_opts *o, struct 
         return 0;
 }
 
-static int dup_strv(char **v, char ***ret)
-{
-        if (!v)
-                return 0;
-        size_t n = 0;
-        while (v[n])
-                n++;
-        char **c = calloc(n + 1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (!(c[i] = strdup(v[i]))) {
-                        wh_strv_free(c);
-                        return -ENOMEM;
-                }
-        wh_strv_free(*ret);
-        *ret = c;
-        return 0;
-}
-
 /* The profile one run gives: how it ran, what it used, the calls it made. */
 static int run_profile(const struct trace_opts *o, const struct wh_profile *in,
                        struct wh_bundle *b, struct wh_trace_result *res,
@@ -186,14 +167,14 @@ static int run_profile(const struct trace_opts *o, const struct wh_profile *in,
             asprintf(&p->description, "traced from %s on %s", o->source, date) < 0)
                 r = -ENOMEM;
         if (r >= 0 && o->args) {
-                r = dup_strv(o->args, &p->entrypoint);
+                r = wh_strv_replace(&p->entrypoint, o->args);
                 if (r >= 0 && !(p->cmd = calloc(1, sizeof(char *))))
                         r = -ENOMEM;
         } else if (r >= 0) {
-                if ((r = dup_strv(in->entrypoint, &p->entrypoint)) >= 0)
-                        r = dup_strv(in->cmd, &p->cmd);
+                if ((r = wh_strv_replace(&p->entrypoint, in->entrypoint)) >= 0)
+                        r = wh_strv_replace(&p->cmd, in->cmd);
         }
-        if (r >= 0 && (r = dup_strv(in->env, &p->env)) >= 0 && in->user &&
+        if (r >= 0 && (r = wh_strv_replace(&p->env, in->env)) >= 0 && in->user &&
             !(p->user = strdup(in->user)))
                 r = -ENOMEM;
         if (r >= 0 && in->workdir && !(p->workdir = strdup(in->workdir)))
@@ -203,7 +184,7 @@ static int run_profile(const struct trace_opts *o, const struct wh_profile *in,
         if (r >= 0 && !(p->syscalls = wh_strset_sorted(&res->syscalls)))
                 r = -ENOMEM;
         if (r >= 0 && res->exited && res->status == 0 && !o->probe)
-                r = dup_strv(b->args, &p->smoke_cmd);
+                r = wh_strv_replace(&p->smoke_cmd, b->args);
         if (r >= 0) {
                 wh_strv_free(p->needs);
                 p->needs = NULL;

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "parse_num.h"
 #include "spool.h"
+#include "strv.h"
 
 extern char **environ;
 
@@ -196,26 +197,14 @@ static int write_config(struct wh_bundle *b, json_object *out_config,
 
 static int strv_concat(char **a, char **b, char ***ret)
 {
-        size_t n = 0;
-        for (char **p = a; p && *p; p++)
-                n++;
-        for (char **p = b; p && *p; p++)
-                n++;
-        char **v = calloc(n + 1, sizeof(*v));
-        if (!v)
+        _cleanup_strv_ char **v = NULL;
+        if (wh_strv_dup(a, &v) < 0)
                 return -ENOMEM;
-        n = 0;
-        for (char **p = a; p && *p; p++)
-                if (!(v[n++] = strdup(*p)))
-                        goto fail;
         for (char **p = b; p && *p; p++)
-                if (!(v[n++] = strdup(*p)))
-                        goto fail;
-        *ret = v;
+                if (wh_strv_push_dup(&v, *p) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(v);
         return 0;
-fail:
-        wh_strv_free(v);
-        return -ENOMEM;
 }
 
 static int make_dirs(struct wh_bundle *b, struct wh_err *err)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "path_safe.h"
 #include "profile.h"
+#include "strv.h"
 
 const char *const wh_feature_names[] = {
         "nss", "ca-certificates", "tzdata",     "locale", "gconv", "users",
@@ -46,23 +47,16 @@ static int valid_service(const char *s, size_t len)
         return 1;
 }
 
-static int add_service(char ***v, size_t *n, const char *s, size_t len)
+static int add_service(char ***v, const char *s, size_t len)
 {
-        for (size_t i = 0; i < *n; i++)
-                if (strlen((*v)[i]) == len && strncmp((*v)[i], s, len) == 0)
+        for (char **p = *v; p && *p; p++)
+                if (strlen(*p) == len && strncmp(*p, s, len) == 0)
                         return 0;
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        if (!(nv[*n] = strndup(s, len)))
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
+        return wh_strv_push_n(v, s, len);
 }
 
 /* Services named in one "database: service [ACTION] service" line. */
-static int nss_line(const char *line, size_t len, char ***v, size_t *n)
+static int nss_line(const char *line, size_t len, char ***v)
 {
         const char *end = line + len;
         const char *hash = memchr(line, '#', len);
@@ -85,7 +79,7 @@ static int nss_line(const char *line, size_t len, char ***v, size_t *n)
                 while (p < end && !strchr(" \t\r[", *p))
                         p++;
                 if (valid_service(w, (size_t)(p - w)) &&
-                    add_service(v, n, w, (size_t)(p - w)) < 0)
+                    add_service(v, w, (size_t)(p - w)) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -95,21 +89,20 @@ static int nss_services(struct wh_closure *c, char ***ret)
 {
         struct wh_entry *e = wh_closure_lookup(c, "/etc/nsswitch.conf");
         char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
         int r = v ? 0 : -ENOMEM;
         if (r >= 0 && e && e->content) {
                 const char *s = e->content, *end = e->content + e->content_len;
                 while (r >= 0 && s < end) {
                         const char *nl = memchr(s, '\n', (size_t)(end - s));
                         size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-                        r = nss_line(s, len, &v, &n);
+                        r = nss_line(s, len, &v);
                         s += len + 1;
                 }
         } else if (r >= 0) {
                 /* glibc's built-in default when nsswitch.conf is missing */
-                r = add_service(&v, &n, "files", 5);
+                r = add_service(&v, "files", 5);
                 if (r >= 0)
-                        r = add_service(&v, &n, "dns", 3);
+                        r = add_service(&v, "dns", 3);
         }
         if (r < 0) {
                 wh_strv_free(v);

@@ -7,24 +7,7 @@
 
 #include "cleanup.h"
 #include "json_util.h"
-
-static char **strv_dup(char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        char **out = calloc(n + 1, sizeof(char *));
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                out[i] = strdup(v[i]);
-                if (!out[i]) {
-                        wh_strv_free(out);
-                        return NULL;
-                }
-        }
-        return out;
-}
+#include "strv.h"
 
 /* Sets NAME=value in env, replacing an existing NAME. */
 static int env_set(char ***env, const char *kv)
@@ -42,13 +25,7 @@ static int env_set(char ***env, const char *kv)
                         return 0;
                 }
         }
-        char **nv = realloc(*env, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *env = nv;
-        nv[n] = strdup(kv);
-        nv[n + 1] = NULL;
-        return nv[n] ? 0 : -ENOMEM;
+        return wh_strv_push_dup(env, kv);
 }
 
 static json_object *inner_config(json_object *src)
@@ -102,7 +79,8 @@ int wh_effective_compute(json_object *src_config, const struct wh_profile *profi
         char **cmd = cli_cmd ? cli_cmd : profile ? profile->cmd : NULL;
         if (ep) {
                 wh_strv_free(e.entrypoint);
-                if (!(e.entrypoint = strv_dup(ep)))
+                e.entrypoint = NULL;
+                if (wh_strv_dup(ep, &e.entrypoint) < 0)
                         goto nomem;
                 if (!cmd) {
                         wh_strv_free(e.cmd);
@@ -111,7 +89,8 @@ int wh_effective_compute(json_object *src_config, const struct wh_profile *profi
         }
         if (cmd) {
                 wh_strv_free(e.cmd);
-                if (!(e.cmd = strv_dup(cmd)))
+                e.cmd = NULL;
+                if (wh_strv_dup(cmd, &e.cmd) < 0)
                         goto nomem;
         }
         if (profile) {
@@ -263,7 +242,7 @@ int wh_argv_parse(const char *text, const char *what, char ***ret, struct wh_err
                 char *v[2] = {(char *)text, NULL};
                 if (!*text)
                         return wh_failx(err, EINVAL, "%s: empty", what);
-                if (!(*ret = strv_dup(v)))
+                if (wh_strv_dup(v, ret) < 0)
                         return wh_fail(err, ENOMEM, "%s", what);
                 return 0;
         }

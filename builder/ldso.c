@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "closure.h"
+#include "strv.h"
 
 #define MAX_CONF_DEPTH 8
 /* Each file is read once, so includes that include each other cannot fan out. */
@@ -32,19 +33,6 @@ struct wh_ldso {
         size_t n_conf_read;
 };
 
-static int strv_push(char ***v, size_t *n, char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        nv[(*n)++] = s;
-        nv[*n] = NULL;
-        *v = nv;
-        return 0;
-}
-
 static int strv_contains(char **v, const char *s)
 {
         for (; v && *v; v++)
@@ -57,14 +45,12 @@ static int strv_contains(char **v, const char *s)
 static int split_list(const char *s, const char *seps, char ***ret)
 {
         char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
         if (!v)
                 return -ENOMEM;
         while (s && *s) {
                 size_t len = strcspn(s, seps);
                 if (len) {
-                        char *item = strndup(s, len);
-                        if (!item || strv_push(&v, &n, item) < 0) {
+                        if (wh_strv_push_n(&v, s, len) < 0) {
                                 wh_strv_free(v);
                                 return -ENOMEM;
                         }
@@ -140,9 +126,9 @@ static int conf_add_dirs(struct wh_ldso *l, const char *line)
                         s[strlen(s) - 1] = '\0';
                 if (!*s || strv_contains(l->conf_dirs, s))
                         continue;
-                char *d = strdup(s);
-                if (!d || strv_push(&l->conf_dirs, &l->n_conf, d) < 0)
+                if (wh_strv_push_dup(&l->conf_dirs, s) < 0)
                         return -ENOMEM;
+                l->n_conf++;
         }
         return 0;
 }
@@ -299,7 +285,6 @@ static const char *dst_platform(const struct wh_elf_info *abi)
 static int default_dirs(const struct wh_elf_info *abi, char ***ret)
 {
         char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
         int r = v ? 0 : -ENOMEM;
         const char *t = abi ? wh_ldso_triplet(abi) : NULL;
         const char *list[16];
@@ -327,10 +312,8 @@ static int default_dirs(const struct wh_elf_info *abi, char ***ret)
         }
         list[k++] = "lib";
         list[k++] = "usr/lib";
-        for (size_t i = 0; r >= 0 && i < k; i++) {
-                char *d = strdup(list[i]);
-                r = d ? strv_push(&v, &n, d) : -ENOMEM;
-        }
+        for (size_t i = 0; r >= 0 && i < k; i++)
+                r = wh_strv_push_dup(&v, list[i]);
         if (r < 0) {
                 wh_strv_free(v);
                 return r;
@@ -451,8 +434,9 @@ static int try_dir(const struct wh_ldso *l, const char *dir, const struct wh_lds
                         free(v);
                         continue;
                 }
-                if (strv_push(&f->variants, &f->n_variants, v) < 0)
+                if (wh_strv_push(&f->variants, v) < 0)
                         return -ENOMEM;
+                f->n_variants++;
         }
         if (asprintf(&plain, "%s%s/%s", sep, dir, q->name) < 0)
                 return -ENOMEM;

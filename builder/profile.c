@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "json_util.h"
 #include "path_safe.h"
+#include "strv.h"
 
 /* Profiles are small hand-written files; the caps keep hostile ones cheap. */
 #define PROFILE_MAX_LIST 4096
@@ -67,56 +68,6 @@ struct wh_profile *wh_profile_free(struct wh_profile *p)
 }
 
 WH_DEFINE_CLEANUP(struct wh_profile *, wh_profile_free)
-
-static size_t strv_len(char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        return n;
-}
-
-static int strv_push(char ***v, char *s)
-{
-        size_t n = strv_len(*v);
-        char **nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        nv[n] = s;
-        nv[n + 1] = NULL;
-        *v = nv;
-        return 0;
-}
-
-int wh_strv_add(char ***v, const char *s)
-{
-        for (size_t i = 0; *v && (*v)[i]; i++)
-                if (strcmp((*v)[i], s) == 0)
-                        return 0;
-        char *c = strdup(s);
-        if (!c)
-                return -ENOMEM;
-        if (strv_push(v, c) < 0) {
-                free(c);
-                return -ENOMEM;
-        }
-        return 1;
-}
-
-static int strv_dup(char *const *v, char ***ret)
-{
-        size_t n = strv_len(v);
-        _cleanup_strv_ char **c = calloc(n + 1, sizeof(char *));
-        if (!c)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                c[i] = strdup(v[i]);
-                if (!c[i])
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(c);
-        return 0;
-}
 
 /* Edit distance, for "did you mean" hints; long inputs get no hint. */
 static size_t edit_distance(const char *a, const char *b)
@@ -436,11 +387,8 @@ static int get_list(json_object *v, const char *what, const char *field,
                         return wh_fail_ctx(err, r, "%s: %s[%zu]", what, field, i);
                 /* Program arguments keep duplicates; sets do not. */
                 if (kind == E_ANY || kind == E_ARG0) {
-                        char *c = strdup(s);
-                        if (!c || strv_push(&out, c) < 0) {
-                                free(c);
+                        if (wh_strv_push_dup(&out, s) < 0)
                                 return wh_fail(err, ENOMEM, "%s: %s", what, field);
-                        }
                 } else if (wh_strv_add(&out, norm ? norm : s) < 0) {
                         return wh_fail(err, ENOMEM, "%s: %s", what, field);
                 }
@@ -631,7 +579,7 @@ int wh_profile_parse(const char *text, size_t len, const char *what,
                 if (!p->extends)
                         return wh_fail(err, ENOMEM, "%s", what);
         }
-        if (ret_extends && strv_dup(p->extends, ret_extends) < 0)
+        if (ret_extends && wh_strv_dup(p->extends, ret_extends) < 0)
                 return wh_fail(err, ENOMEM, "%s", what);
         *ret = TAKE_PTR(p);
         return 0;
@@ -657,18 +605,6 @@ static int replace_str(char **dst, const char *src)
         return 0;
 }
 
-static int replace_strv(char ***dst, char *const *src)
-{
-        if (!src)
-                return 0;
-        char **c = NULL;
-        if (strv_dup(src, &c) < 0)
-                return -ENOMEM;
-        wh_strv_free(*dst);
-        *dst = c;
-        return 0;
-}
-
 /* NAME=value entries of src replace those of dst with the same NAME. */
 static int merge_env(char ***dst, char *const *src)
 {
@@ -684,8 +620,7 @@ static int merge_env(char ***dst, char *const *src)
                 if (*dst && (*dst)[j]) {
                         free((*dst)[j]);
                         (*dst)[j] = c;
-                } else if (strv_push(dst, c) < 0) {
-                        free(c);
+                } else if (wh_strv_push(dst, c) < 0) {
                         return -ENOMEM;
                 }
         }
@@ -702,7 +637,7 @@ static int merge_syscalls(char ***dst, char *const *src)
         if (!src)
                 return 0;
         if (is_default_syscalls(src) || !*dst || is_default_syscalls(*dst))
-                return replace_strv(dst, src);
+                return wh_strv_replace(dst, src);
         return strv_add_all(dst, src);
 }
 
@@ -714,8 +649,8 @@ int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src,
             replace_str(&dst->description, src->description) < 0 ||
             replace_str(&dst->user, src->user) < 0 ||
             replace_str(&dst->workdir, src->workdir) < 0 ||
-            replace_strv(&dst->entrypoint, src->entrypoint) < 0 ||
-            replace_strv(&dst->cmd, src->cmd) < 0 ||
+            wh_strv_replace(&dst->entrypoint, src->entrypoint) < 0 ||
+            wh_strv_replace(&dst->cmd, src->cmd) < 0 ||
             strv_add_all(&dst->keep, src->keep) < 0 ||
             strv_add_all(&dst->drop, src->drop) < 0 ||
             strv_add_all(&dst->needs, src->needs) < 0 ||
@@ -726,7 +661,7 @@ int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src,
         if (r >= 0 && src->smoke_cmd) {
                 free(dst->smoke_expect);
                 dst->smoke_expect = NULL;
-                if (replace_strv(&dst->smoke_cmd, src->smoke_cmd) < 0 ||
+                if (wh_strv_replace(&dst->smoke_cmd, src->smoke_cmd) < 0 ||
                     replace_str(&dst->smoke_expect, src->smoke_expect) < 0)
                         r = -ENOMEM;
         }

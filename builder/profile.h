@@ -6,6 +6,7 @@
  * every error names the file, the field and, for syntax, line and column.
  */
 #include "err.h"
+#include "strv.h" /* the profile's lists are strvs */
 
 struct wh_profile {
         char *name;          /* owned */
@@ -53,9 +54,6 @@ int wh_profile_parse(const char *text, size_t len, const char *what, struct wh_p
  * replaces a "default" of dst. extends stays dst's.
  */
 int wh_profile_merge(struct wh_profile *dst, const struct wh_profile *src, struct wh_err *err);
-
-/* Adds one string to a strv field (e.g. &p->keep), unless already there. */
-int wh_strv_add(char ***v, const char *s);
 
 /* Validates a profile name: [a-z0-9][a-z0-9._-]*, at most 64 characters. */
 int wh_profile_name_check(const char *name, struct wh_err *err);

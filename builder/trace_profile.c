@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "closure.h"
 #include "path_safe.h"
+#include "strv.h"
 
 /* ---- string set ---- */
 
@@ -94,20 +95,6 @@ void wh_strset_release(struct wh_strset *s)
         free(s->v);
         free(s->slots);
         *s = (struct wh_strset){0};
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void wh_strv_sort(char **v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        if (n > 1)
-                qsort(v, n, sizeof(*v), cmp_str);
 }
 
 char **wh_strset_sorted(const struct wh_strset *s)

@@ -82,5 +82,3 @@ int wh_trace_infer_needs(const struct wh_strset *used, char ***ret);
 int wh_trace_profile_merge(struct wh_profile *dst, const struct wh_profile *src,
                            struct wh_err *err);
 
-/* Sorts a NULL-terminated string vector in place (bytewise). */
-void wh_strv_sort(char **v);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for common/: numbers, paths, errors, digests, JSON helpers. */
+/* Unit tests for common/: numbers, paths, errors, digests, JSON and string-vector helpers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "parse_num.h"
 #include "path_safe.h"
 #include "sha256.h"
+#include "strv.h"
 #include "tap.h"
 
 static void test_parse_num(void)
@@ -193,6 +195,30 @@ static void test_json(void)
         json_object_put(o);
 }
 
+static void test_strv(void)
+{
+        _cleanup_strv_ char **v = NULL;
+        ok(wh_strv_len(v) == 0, "strv: NULL is empty");
+        ok(wh_strv_push_dup(&v, "b") == 0 && wh_strv_push_n(&v, "axyz", 1) == 0 &&
+                   wh_strv_push(&v, strdup("c")) == 0,
+           "strv: push a copy, a prefix and an owned string");
+        ok(wh_strv_len(v) == 3 && !strcmp(v[1], "a") && v[3] == NULL, "strv: 3, terminated");
+        ok(wh_strv_add(&v, "a") == 0 && wh_strv_len(v) == 3, "strv: add skips a duplicate");
+        ok(wh_strv_add(&v, "d") == 1 && !strcmp(v[3], "d"), "strv: add appends a new one");
+        wh_strv_sort(v);
+        ok(!strcmp(v[0], "a") && !strcmp(v[1], "b") && !strcmp(v[3], "d"), "strv: sorted");
+        _cleanup_strv_ char **c = NULL;
+        ok(wh_strv_dup(v, &c) == 0 && c != v && wh_strv_len(c) == 4 && c[0] != v[0] &&
+                   !strcmp(c[2], "c"),
+           "strv: dup copies strings");
+        ok(wh_strv_replace(&c, NULL) == 0 && wh_strv_len(c) == 4, "strv: replace by NULL keeps");
+        char *one[] = {(char *)"x", NULL};
+        ok(wh_strv_replace(&c, one) == 0 && wh_strv_len(c) == 1 && !strcmp(c[0], "x"),
+           "strv: replace");
+        _cleanup_strv_ char **e = NULL;
+        ok(wh_strv_dup(NULL, &e) == 0 && e && !e[0], "strv: dup of NULL is an empty vector");
+}
+
 int main(void)
 {
         test_parse_num();
@@ -201,5 +227,6 @@ int main(void)
         test_err();
         test_sha256();
         test_json();
+        test_strv();
         return done_testing();
 }
