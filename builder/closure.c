@@ -30,6 +30,7 @@
 #include "ldso.h"
 #include "log.h"
 #include "path_safe.h"
+#include "strv.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -170,20 +171,13 @@ static int enqueue(struct wh_closure *c, struct wh_entry *e, struct wh_entry *ex
 
 static int keep_parents(struct wh_closure *c, const char *path)
 {
-        _cleanup_free_ char *buf = strdup(path);
-        const char *why = NULL;
-        if (!buf)
+        /* The reason is interned only for an entry that needs it. */
+        if (!wh_index_parent_unkept(c->idx, path))
+                return 0;
+        const char *why = reason(c, "parent of", path);
+        if (!why)
                 return -ENOMEM;
-        for (char *slash = strrchr(buf, '/'); slash; slash = strrchr(buf, '/')) {
-                *slash = '\0';
-                struct wh_entry *p = wh_index_get(c->idx, buf);
-                /* A kept directory already has its parents kept. */
-                if (!p || p->keep_reason)
-                        break;
-                if (!why && !(why = reason(c, "parent of", path)))
-                        return -ENOMEM;
-                p->keep_reason = why;
-        }
+        wh_index_keep_parents(c->idx, path, why);
         return 0;
 }
 
@@ -473,7 +467,6 @@ static const char *env_program(char **words)
 static int split_words(const char *s, char ***ret)
 {
         char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
         if (!v)
                 return -ENOMEM;
         while (*s) {
@@ -481,13 +474,10 @@ static int split_words(const char *s, char ***ret)
                 size_t len = strcspn(s, " \t\r");
                 if (!len)
                         break;
-                char **nv = realloc(v, (n + 2) * sizeof(char *));
-                if (!nv || !(nv[n] = strndup(s, len))) {
-                        wh_strv_free(nv ? nv : v);
+                if (wh_strv_push_n(&v, s, len) < 0) {
+                        wh_strv_free(v);
                         return -ENOMEM;
                 }
-                nv[++n] = NULL;
-                v = nv;
                 s += len;
         }
         *ret = v;
@@ -929,7 +919,6 @@ static void count(struct wh_index *idx, struct wh_closure_stats *stats)
 static int split_on(const char *s, char sep, int strip_slash, char ***ret)
 {
         char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
         if (!v)
                 return -ENOMEM;
         while (s && *s) {
@@ -938,14 +927,9 @@ static int split_on(const char *s, char sep, int strip_slash, char ***ret)
                 if (strip_slash)
                         while (b < end && *b == '/')
                                 b++;
-                if (end > b) {
-                        char **nv = realloc(v, (n + 2) * sizeof(char *));
-                        if (!nv || !(nv[n] = strndup(b, (size_t)(end - b)))) {
-                                wh_strv_free(nv ? nv : v);
-                                return -ENOMEM;
-                        }
-                        nv[++n] = NULL;
-                        v = nv;
+                if (end > b && wh_strv_push_n(&v, b, (size_t)(end - b)) < 0) {
+                        wh_strv_free(v);
+                        return -ENOMEM;
                 }
                 s = *end ? end + 1 : end;
         }
@@ -962,18 +946,10 @@ static int closure_init(struct wh_closure *c, struct wh_err *err)
         c->drops = calloc(1, sizeof(char *));
         if (!c->drops)
                 return wh_fail(err, ENOMEM, "closure");
-        size_t n = 0;
         for (char **d = p ? p->drop : NULL; d && *d; d++) {
                 const char *pat = *d + strspn(*d, "/");
-                if (!*pat)
-                        continue;
-                char **nv = realloc(c->drops, (n + 2) * sizeof(char *));
-                if (!nv)
+                if (*pat && wh_strv_push_dup(&c->drops, pat) < 0)
                         return wh_fail(err, ENOMEM, "closure");
-                c->drops = nv;
-                if (!(nv[n] = strdup(pat)))
-                        return wh_fail(err, ENOMEM, "closure");
-                nv[++n] = NULL;
         }
         return wh_ldso_new(c->idx, image_env(c, "LD_LIBRARY_PATH"), &c->ldso, err);
 }

@@ -450,6 +450,34 @@ struct wh_entry *wh_index_get(const struct wh_index *idx, const char *path)
         return n ? n->e : NULL;
 }
 
+/* The directory entry above path[0, *len), or NULL; *len becomes its length. */
+static struct wh_entry *parent_dir(const struct wh_index *idx, const char *path, size_t *len)
+{
+        const char *slash = memrchr(path, '/', *len);
+        if (!slash)
+                return NULL;
+        *len = (size_t)(slash - path);
+        struct node *n = lookup(idx, path, *len);
+        return n && n->e && n->e->type == WH_F_DIR ? n->e : NULL;
+}
+
+size_t wh_index_keep_parents(struct wh_index *idx, const char *path, const char *reason)
+{
+        size_t marked = 0, len = strlen(path);
+        for (struct wh_entry *d; (d = parent_dir(idx, path, &len)) && !d->keep_reason;) {
+                d->keep_reason = reason;
+                marked++;
+        }
+        return marked;
+}
+
+int wh_index_parent_unkept(const struct wh_index *idx, const char *path)
+{
+        size_t len = strlen(path);
+        const struct wh_entry *d = parent_dir(idx, path, &len);
+        return d && !d->keep_reason;
+}
+
 size_t wh_index_remove(struct wh_index *idx, const char *path, uint32_t below_layer)
 {
         struct node *n = lookup(idx, path, strlen(path));

@@ -101,6 +101,15 @@ int wh_index_put(struct wh_index *idx, struct wh_entry *e, struct wh_err *err);
 struct wh_entry *wh_index_get(const struct wh_index *idx, const char *path);
 
 /*
+ * A kept entry needs its directories: marks those above path that are not
+ * kept yet with reason, up to the first kept one (whose parents are kept
+ * already) or the first missing one. Returns how many it marked.
+ * _parent_unkept: 1 when the first of them would be marked.
+ */
+size_t wh_index_keep_parents(struct wh_index *idx, const char *path, const char *reason);
+int wh_index_parent_unkept(const struct wh_index *idx, const char *path);
+
+/*
  * Whiteouts. _remove drops path and, if a directory, everything below it;
  * _clear_dir drops everything below dir but keeps dir (opaque whiteout).
  * Only entries from layers below below_layer are touched (a whiteout hides

@@ -249,16 +249,9 @@ static int keep_parents(struct wh_index *idx, const char *path, struct wh_err *e
         char why[4200];
         snprintf(why, sizeof(why), "parent of /%s", path);
         const char *reason = wh_index_intern(idx, why);
-        _cleanup_free_ char *p = strdup(path);
-        if (!reason || !p)
+        if (!reason)
                 return wh_fail(err, ENOMEM, "/%s", path);
-        for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
-                *slash = '\0';
-                struct wh_entry *d = wh_index_get(idx, p);
-                if (!d || d->keep_reason)
-                        break;
-                d->keep_reason = reason;
-        }
+        wh_index_keep_parents(idx, path, reason);
         return 0;
 }
 

@@ -27,21 +27,9 @@ static int keep_parents(struct wh_index *idx, struct wh_entry **sorted, size_t n
         const char *reason = wh_index_intern(idx, "parent of a kept path");
         if (!reason)
                 return wh_fail(err, ENOMEM, "plan");
-        for (size_t i = 0; i < n; i++) {
-                if (!sorted[i]->keep_reason)
-                        continue;
-                _cleanup_free_ char *p = strdup(sorted[i]->path);
-                if (!p)
-                        return wh_fail(err, ENOMEM, "plan");
-                for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
-                        *slash = '\0';
-                        struct wh_entry *parent = wh_index_get(idx, p);
-                        if (!parent || parent->keep_reason)
-                                break;
-                        if (parent->type == WH_F_DIR)
-                                parent->keep_reason = reason;
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                if (sorted[i]->keep_reason)
+                        wh_index_keep_parents(idx, sorted[i]->path, reason);
         return 0;
 }
 
