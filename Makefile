@@ -1,7 +1,8 @@
 # whittle: container image minimiser and boot-time optimiser.
 # GNU make. Targets: all (default), check, asan, static, format, clean, install.
 # Switches: WITH_OSTREE=0|1, WITH_ISAL=0|1, WITH_MUSL=0|1 (default: 1 when the library is
-# found; musl's json-c and libseccomp come from scripts/musl-deps).
+# found; musl's json-c and libseccomp come from scripts/musl-deps), WERROR=0|1 (default 1
+# for check).
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -11,6 +12,16 @@ CC ?= cc
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wwrite-strings -Wno-format-nonliteral
+# `make check` (what CI runs) turns warnings into errors: a warning that only scrolls by, like
+# an argument of the wrong pointer type, is how a swapped-argument bug gets in. WERROR=0 or 1
+# overrides it; a plain `make` only warns.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+WERROR ?= 1
+endif
+WERROR ?= 0
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
 CSTD := -std=gnu11 -D_GNU_SOURCE
 OPT ?= -O2 -g
 HARDEN ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -182,9 +193,9 @@ check-integration: all
 
 # Everything: unit tests, the same unit tests under ASan+UBSan, integration.
 check: all
-	$(MAKE) --no-print-directory check-unit
-	$(MAKE) --no-print-directory asan
-	$(MAKE) --no-print-directory check-integration
+	$(MAKE) --no-print-directory WERROR=$(WERROR) check-unit
+	$(MAKE) --no-print-directory WERROR=$(WERROR) asan
+	$(MAKE) --no-print-directory WERROR=$(WERROR) check-integration
 
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

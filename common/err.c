@@ -62,7 +62,10 @@ int wh_fail_ctx(struct wh_err *err, int r, const char *fmt, ...)
                 err->code = -r;
                 snprintf(old, sizeof(old), "%s", strerror(-r));
         }
-        snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
+        int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
+        /* A chain of contexts can outgrow the buffer: say so rather than cut silently. */
+        if (n >= (int)sizeof(err->msg))
+                memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
         return r;
 }
 

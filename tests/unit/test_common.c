@@ -139,6 +139,15 @@ static void test_err(void)
         wh_failx(&err, EINVAL, "bad %d", 3);
         is_str(err.msg, "bad 3", "failx has no errno text");
         is_int(wh_fail(NULL, EIO, "x"), -EIO, "NULL err still returns the code");
+        /* Contexts that outgrow the message end in "..." instead of being cut silently. */
+        char part[400];
+        memset(part, 'a', sizeof(part) - 1);
+        part[sizeof(part) - 1] = '\0';
+        wh_failx(&err, EINVAL, "deep");
+        for (int i = 0; i < 8; i++)
+                wh_fail_ctx(&err, -EINVAL, "%s", part);
+        ok(strlen(err.msg) == WH_ERR_MAX - 1 && !strcmp(err.msg + WH_ERR_MAX - 4, "..."),
+           "an overlong chain of contexts ends in '...'");
 }
 
 static void test_sha256(void)

@@ -454,8 +454,10 @@ static void test_hostile(void)
 /* A tar of the files under tmp/<dir>, paths relative to it. */
 static void tar_dir(const char *dir, const char *out, const char *const *files, size_t n)
 {
-        struct ent e[16];
-        struct buf contents[16];
+        struct ent e[16] = {0};
+        struct buf contents[16] = {0};
+        if (n > 16)
+                n = 16;
         for (size_t i = 0; i < n; i++) {
                 char rel[512];
                 snprintf(rel, sizeof(rel), "%s/%s", dir, files[i]);
