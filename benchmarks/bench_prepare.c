@@ -153,8 +153,8 @@ static int builder_has_init(const struct bench_ctx *ctx)
         return strstr(out, "--init") != NULL;
 }
 
-static int build_whittled(struct bench_ctx *ctx, const struct bench_src *s,
-                          struct wh_err *err)
+static int build_whittled(struct bench_ctx *ctx, const struct bench_src *s, const char *from,
+                          const char *profile, struct wh_err *err)
 {
         char whittle[4096];
         snprintf(whittle, sizeof(whittle), "%s/whittle", ctx->bindir);
@@ -164,18 +164,18 @@ static int build_whittled(struct bench_ctx *ctx, const struct bench_src *s,
         argv[n++] = (char *)"build";
         argv[n++] = (char *)"-q";
         argv[n++] = (char *)"--profile";
-        argv[n++] = (char *)s->profile;
+        argv[n++] = (char *)profile;
         if (ctx->image_has_init)
                 argv[n++] = (char *)"--init";
         argv[n++] = (char *)"--compression";
         argv[n++] = (char *)s->comp;
-        argv[n++] = (char *)s->from;
+        argv[n++] = (char *)from;
         argv[n++] = s->ref;
         argv[n] = NULL;
         if (!ctx->quiet)
                 fprintf(stderr,
                         "whittle-bench: whittle build --profile %s%s --compression %s %s\n",
-                        s->profile, ctx->image_has_init ? " --init" : "", s->comp, s->from);
+                        profile, ctx->image_has_init ? " --init" : "", s->comp, from);
         int r = bench_run_ok(argv, BUILD_TIMEOUT_MS, err);
         return r < 0 ? wh_fail_ctx(err, r, "build the whittled image %s", s->key) : 0;
 }
@@ -236,11 +236,10 @@ int bench_prepare(struct bench_ctx *ctx, struct wh_err *err)
                 if (!s->used)
                         continue;
                 if (s->comp) {
-                        s->from = s->service ? ctx->service_from : ctx->whittle_from;
-                        s->profile = s->service ? "native" : ctx->profile;
-                        if ((r = check_src(&(struct bench_src){.ref = (char *)s->from},
-                                           err)) < 0 ||
-                            (r = build_whittled(ctx, s, err)) < 0)
+                        const char *from = s->service ? ctx->service_from : ctx->whittle_from;
+                        const char *profile = s->service ? "native" : ctx->profile;
+                        if ((r = check_src(&(struct bench_src){.ref = (char *)from}, err)) < 0 ||
+                            (r = build_whittled(ctx, s, from, profile, err)) < 0)
                                 return r;
                 }
                 if ((r = check_src(s, err)) < 0)

@@ -28,12 +28,9 @@ struct bench_src {
         const char *sample; /* what it is, for the report */
         char *ref;          /* the local source, oci:DIR:REF */
         const char *repo;   /* name:tag in the registry */
-        /* Images whittle-bench builds (whittle build FROM ... --profile PROFILE), set by
-         * bench_prepare from the workload: */
-        const char *comp;    /* zstd or gzip; NULL: a sample, not built */
-        int service;         /* the compiled service, else the Python workload */
-        const char *from;    /* the source image, borrowed from ctx */
-        const char *profile; /* the profile */
+        /* Images whittle-bench builds with whittle build: */
+        const char *comp; /* zstd or gzip; NULL: a sample, not built */
+        int service;      /* from the compiled service, else from the Python workload */
         int used;
         struct bench_image reg; /* as pulled from the registry once, after the push */
         int64_t bytes_fetched;

@@ -10,13 +10,12 @@
  * checksum flag on and no pledged size; gzip is zlib deflate with a header
  * of mtime 0, no name and OS 255 (unknown), as Go's gzip writes it.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
 #include "image_write.h"
-#include <limits.h>
-
 #include "sha256.h"
 
 struct wh_compressor;
